@@ -1,0 +1,99 @@
+import { ConfigError, loadAgentConfig, loadGatewayConfig } from '../config.js';
+import { startAgent } from '../agent/agent.js';
+import { httpLogSerializers } from '../gateway/http/app.js';
+import { startGateway } from '../gateway/gateway.js';
+import { createLogger, type Logger } from '../log.js';
+import { VERSION } from '../version.js';
+
+const USAGE = `gatehouse ${VERSION}: access gateway for databases and servers
+
+Usage: gatehouse <command>
+
+Commands:
+  start     gateway + embedded agent + store, with a ready "bash" connection
+  gateway   the gateway only (HTTP API and agent gRPC port)
+  agent     an agent only; reads GATEHOUSE_AGENT_KEY (the token from POST /api/agents)
+  version   print the version
+
+Configuration is read from the environment; see README.md.`;
+
+const EMBEDDED_AGENT_NAME = 'embedded';
+
+/** Runs until SIGINT/SIGTERM, then stops cleanly; a second signal exits at once. */
+function untilSignal(log: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    stop().then(
+      () => process.exit(0),
+      (error: Error) => {
+        log.error({ err: error }, 'failed stopping cleanly');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+async function runGateway(withEmbeddedAgent: boolean): Promise<void> {
+  const config = loadGatewayConfig();
+  const log = createLogger('gatehouse', config.logLevel, httpLogSerializers);
+  const gateway = await startGateway(config, log);
+  let agent: ReturnType<typeof startAgent> | undefined;
+  if (withEmbeddedAgent) {
+    const { agentId, token } = await gateway.agents.issueManagedToken(EMBEDDED_AGENT_NAME, 'embedded');
+    agent = startAgent({ agentKey: token, grpcUrl: gateway.grpcUrl, logLevel: config.logLevel }, log.child({ component: 'agent' }));
+    const created = await gateway.connections.ensure({ name: 'bash', type: 'custom', subtype: '', command: ['bash'], agent_id: agentId });
+    if (created) log.info('created the connection "bash" on the embedded agent');
+    await agent.connected;
+  }
+  log.info({ url: gateway.httpUrl }, 'gatehouse is ready');
+  untilSignal(log, async () => {
+    await agent?.stop();
+    await gateway.stop();
+  });
+}
+
+function runAgent(): void {
+  const config = loadAgentConfig();
+  const log = createLogger('gatehouse-agent', config.logLevel);
+  const agent = startAgent(config, log);
+  untilSignal(log, () => agent.stop());
+}
+
+async function main(argv: string[]): Promise<void> {
+  const command = argv[0];
+  switch (command) {
+    case 'start':
+      return runGateway(true);
+    case 'gateway':
+      return runGateway(false);
+    case 'agent':
+      return runAgent();
+    case 'version':
+    case '--version':
+      console.log(VERSION);
+      return;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return;
+    default:
+      console.error(`unknown command "${command}"\n\n${USAGE}`);
+      process.exit(2);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: Error) => {
+  if (error instanceof ConfigError) {
+    console.error(`gatehouse: configuration error: ${error.message}`);
+    process.exit(2);
+  }
+  console.error(`gatehouse: ${error.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,155 @@
+import path from 'node:path';
+
+/**
+ * Every environment variable Gatehouse reads is read here, once, and validated at start-up.
+ * A bad value stops the process with a message naming the variable; nothing else reads process.env.
+ */
+
+export class ConfigError extends Error {}
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export interface GatewayConfig {
+  postgresUri: string | undefined;
+  dataDir: string;
+  http: ListenAddress;
+  grpc: ListenAddress;
+  /** Public base URL used in links (download URLs). */
+  apiUrl: string;
+  /** Public gRPC URL written into agent tokens. */
+  grpcUrl: string;
+  execWaitSeconds: number;
+  agentConnectWaitSeconds: number;
+  /** Admin API key accepted for automation, when set. */
+  apiKey: string | undefined;
+  /** 32-byte key for secrets at rest, when given; otherwise one is generated into the data dir. */
+  secretKey: Buffer | undefined;
+  execOutputMaxBytes: number;
+  sessionEventsMaxBytes: number;
+  requestBodyMaxBytes: number;
+  logLevel: string;
+}
+
+export interface AgentConfig {
+  /** The DSN token from POST /api/agents. */
+  agentKey: string;
+  /** Overrides host and port of the DSN. */
+  grpcUrl: string | undefined;
+  logLevel: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+const MiB = 1024 * 1024;
+
+export const DEFAULTS = {
+  httpAddr: '127.0.0.1:8009',
+  grpcAddr: '127.0.0.1:8010',
+  dataDir: './.gatehouse',
+  execWaitSeconds: 50,
+  agentConnectWaitSeconds: 3,
+  execOutputMaxBytes: 16 * MiB,
+  sessionEventsMaxBytes: 1024 * MiB,
+  requestBodyMaxBytes: 32 * MiB,
+} as const;
+
+function readAddress(env: Env, name: string, fallback: string): ListenAddress {
+  const raw = env[name] || fallback;
+  const match = /^(\[[^\]]+\]|[^:]*):(\d{1,5})$/.exec(raw);
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || port > 65535) {
+    throw new ConfigError(`${name} must look like HOST:PORT (got "${raw}")`);
+  }
+  const host = match[1]!.replace(/^\[|\]$/g, '') || '0.0.0.0';
+  return { host, port };
+}
+
+function readPositiveNumber(env: Env, name: string, fallback: number, { integer = true } = {}): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new ConfigError(`${name} must be a positive ${integer ? 'integer' : 'number'} (got "${raw}")`);
+  }
+  return value;
+}
+
+function readUrl(env: Env, name: string, protocols: string[]): string | undefined {
+  const raw = env[name];
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL`);
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(`${name} must use one of ${protocols.join(', ')} (got "${url.protocol}")`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+function readSecretKey(env: Env): Buffer | undefined {
+  const raw = env.GATEHOUSE_SECRET_KEY;
+  if (!raw) return undefined;
+  const key = /^[0-9a-fA-F]{64}$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
+  if (key.length !== 32) {
+    throw new ConfigError('GATEHOUSE_SECRET_KEY must be 32 bytes, as 64 hex characters or base64');
+  }
+  return key;
+}
+
+function urlHost(address: ListenAddress): string {
+  const host = address.host === '0.0.0.0' || address.host === '::' ? '127.0.0.1' : address.host;
+  return host.includes(':') ? `[${host}]:${address.port}` : `${host}:${address.port}`;
+}
+
+function readLogLevel(env: Env): string {
+  const level = env.GATEHOUSE_LOG_LEVEL || 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(level)) {
+    throw new ConfigError(`GATEHOUSE_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent`);
+  }
+  return level;
+}
+
+export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
+  const http = readAddress(env, 'GATEHOUSE_HTTP_ADDR', DEFAULTS.httpAddr);
+  const grpc = readAddress(env, 'GATEHOUSE_GRPC_ADDR', DEFAULTS.grpcAddr);
+  const postgresUri = readUrl(env, 'POSTGRES_DB_URI', ['postgres:', 'postgresql:']);
+  return {
+    postgresUri: postgresUri ? env.POSTGRES_DB_URI : undefined,
+    dataDir: path.resolve(env.GATEHOUSE_DATA_DIR || DEFAULTS.dataDir),
+    http,
+    grpc,
+    apiUrl: readUrl(env, 'API_URL', ['http:', 'https:']) ?? `http://${urlHost(http)}`,
+    grpcUrl: readUrl(env, 'GATEHOUSE_GRPC_PUBLIC_URL', ['grpc:', 'grpcs:']) ?? `grpc://${urlHost(grpc)}`,
+    execWaitSeconds: readPositiveNumber(env, 'GATEHOUSE_EXEC_WAIT_SECONDS', DEFAULTS.execWaitSeconds, { integer: false }),
+    agentConnectWaitSeconds: readPositiveNumber(
+      env,
+      'GATEHOUSE_AGENT_CONNECT_WAIT_SECONDS',
+      DEFAULTS.agentConnectWaitSeconds,
+      { integer: false },
+    ),
+    apiKey: env.API_KEY || undefined,
+    secretKey: readSecretKey(env),
+    execOutputMaxBytes: readPositiveNumber(env, 'GATEHOUSE_EXEC_OUTPUT_MAX_BYTES', DEFAULTS.execOutputMaxBytes),
+    sessionEventsMaxBytes: readPositiveNumber(env, 'GATEHOUSE_SESSION_EVENTS_MAX_BYTES', DEFAULTS.sessionEventsMaxBytes),
+    requestBodyMaxBytes: readPositiveNumber(env, 'GATEHOUSE_REQUEST_BODY_MAX_BYTES', DEFAULTS.requestBodyMaxBytes),
+    logLevel: readLogLevel(env),
+  };
+}
+
+export function loadAgentConfig(env: Env = process.env): AgentConfig {
+  const agentKey = env.GATEHOUSE_AGENT_KEY;
+  if (!agentKey) {
+    throw new ConfigError('GATEHOUSE_AGENT_KEY is required: the token returned by POST /api/agents');
+  }
+  return {
+    agentKey,
+    grpcUrl: readUrl(env, 'GATEHOUSE_GRPC_URL', ['grpc:', 'grpcs:']),
+    logLevel: readLogLevel(env),
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * The one error hierarchy. Services throw these; the HTTP layer maps them to statuses in
+ * one place (src/gateway/http/error-handler.ts). The message is what the caller sees, so it
+ * never carries a secret or a stack trace.
+ */
+export abstract class GatehouseError extends Error {
+  abstract readonly status: number;
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class BadRequestError extends GatehouseError {
+  readonly status = 400;
+}
+
+export class UnauthorizedError extends GatehouseError {
+  readonly status = 401;
+}
+
+export class ForbiddenError extends GatehouseError {
+  readonly status = 403;
+}
+
+export class NotFoundError extends GatehouseError {
+  readonly status = 404;
+}
+
+export class ConflictError extends GatehouseError {
+  readonly status = 409;
+}
+
+export class GoneError extends GatehouseError {
+  readonly status = 410;
+}
+
+export class UnprocessableError extends GatehouseError {
+  readonly status = 422;
+}

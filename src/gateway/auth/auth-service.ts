@@ -1,0 +1,79 @@
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { UnauthorizedError } from '../../errors.js';
+import type { ApiKeyStore } from './api-key-store.js';
+import { ADMIN_GROUP, type Identity } from './identity.js';
+
+const API_KEY_PREFIX = 'hpk_';
+
+export function sha256Hex(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+export function newApiKey(): string {
+  return API_KEY_PREFIX + randomBytes(32).toString('base64url');
+}
+
+/** The configured `API_KEY` acts as this admin. */
+const CONFIGURED_KEY_IDENTITY: Identity = {
+  userId: 'API_KEY',
+  email: 'API_KEY',
+  name: 'API_KEY',
+  groups: [ADMIN_GROUP],
+};
+
+export interface CredentialHeaders {
+  authorization?: string;
+  'api-key'?: string;
+}
+
+export function createAuthService(deps: {
+  apiKeys: Pick<ApiKeyStore, 'findActiveByHash' | 'countActive' | 'insert'>;
+  configuredApiKey: string | undefined;
+}) {
+  const configuredHash = deps.configuredApiKey ? Buffer.from(sha256Hex(deps.configuredApiKey), 'hex') : undefined;
+
+  function presentedKey(headers: CredentialHeaders): string | undefined {
+    const apiKeyHeader = headers['api-key'];
+    if (apiKeyHeader) return apiKeyHeader;
+    const authorization = headers.authorization;
+    if (!authorization) return undefined;
+    const match = /^Bearer ([^\s]+)$/.exec(authorization);
+    if (!match) throw new UnauthorizedError('invalid authorization header, expected "Bearer <key>"');
+    return match[1];
+  }
+
+  return {
+    async authenticate(headers: CredentialHeaders): Promise<Identity> {
+      const key = presentedKey(headers);
+      if (!key) throw new UnauthorizedError('missing credentials: send "Authorization: Bearer <api key>"');
+      const hash = sha256Hex(key);
+      if (configuredHash && timingSafeEqual(configuredHash, Buffer.from(hash, 'hex'))) {
+        return CONFIGURED_KEY_IDENTITY;
+      }
+      const record = await deps.apiKeys.findActiveByHash(hash);
+      if (!record) throw new UnauthorizedError('access denied');
+      return { userId: record.userId, email: record.userEmail, name: record.userName, groups: record.groups };
+    },
+
+    /**
+     * On a store with no admin credential at all, creates the first admin API key and returns
+     * it (the only time it is seen in clear); otherwise returns undefined.
+     */
+    async bootstrapAdminKey(): Promise<string | undefined> {
+      if (deps.configuredApiKey || (await deps.apiKeys.countActive()) > 0) return undefined;
+      const key = newApiKey();
+      await deps.apiKeys.insert({
+        id: randomUUID(),
+        name: 'admin (created at first start)',
+        keyHash: sha256Hex(key),
+        userId: 'admin',
+        userEmail: 'admin@gatehouse.local',
+        userName: 'Administrator',
+        groups: [ADMIN_GROUP],
+      });
+      return key;
+    },
+  };
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;

@@ -1,0 +1,16 @@
+/**
+ * Who is calling. Every way of logging in (API keys now; local and OIDC logins later)
+ * produces one of these, and everything past authentication reads only this.
+ */
+export interface Identity {
+  userId: string;
+  email: string;
+  name: string;
+  groups: string[];
+}
+
+export const ADMIN_GROUP = 'admin';
+
+export function isAdmin(identity: Identity): boolean {
+  return identity.groups.includes(ADMIN_GROUP);
+}

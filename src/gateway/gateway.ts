@@ -1,0 +1,106 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { GatewayConfig } from '../config.js';
+import type { Logger } from '../log.js';
+import { createAgentService, type AgentService } from './agents/agent-service.js';
+import { createAgentStore } from './agents/agent-store.js';
+import { registerAgentRoutes } from './agents/agent-routes.js';
+import { createApiKeyStore } from './auth/api-key-store.js';
+import { createAuthService } from './auth/auth-service.js';
+import { createConnectionService, type ConnectionService } from './connections/connection-service.js';
+import { createConnectionStore } from './connections/connection-store.js';
+import { registerConnectionRoutes } from './connections/connection-routes.js';
+import type { SegmentStore } from './events/event-log.js';
+import { createFileSegmentStore } from './events/file-segment-store.js';
+import { createPgSegmentStore } from './events/pg-segment-store.js';
+import { createApp } from './http/app.js';
+import { createSealer, loadOrCreateSecretKey } from './secrets/sealer.js';
+import { createDownloadTokenStore } from './sessions/download-token-store.js';
+import { createSessionService } from './sessions/session-service.js';
+import { createSessionStore } from './sessions/session-store.js';
+import { registerSessionRoutes } from './sessions/session-routes.js';
+import { openStore } from './store/db.js';
+import { registerSystemRoutes } from './system/system-routes.js';
+import { createAgentHub } from './transport/agent-hub.js';
+
+export interface RunningGateway {
+  httpUrl: string;
+  grpcUrl: string;
+  agents: AgentService;
+  connections: ConnectionService;
+  stop(): Promise<void>;
+}
+
+/** Builds the gateway from its parts and starts the HTTP API and the agent gRPC port. */
+export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningGateway> {
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const store = await openStore({ postgresUri: config.postgresUri, dataDir: config.dataDir });
+  const { db } = store;
+
+  const sealer = createSealer(await loadOrCreateSecretKey(config.secretKey, config.dataDir));
+  const agentStore = createAgentStore(db);
+  await agentStore.markAllDisconnected();
+  const hub = createAgentHub({ agents: agentStore, log: log.child({ component: 'agent-hub' }) });
+
+  let segments: SegmentStore;
+  if (store.kind === 'postgres') {
+    segments = createPgSegmentStore(db);
+  } else {
+    const files = createFileSegmentStore(config.dataDir);
+    await files.init();
+    segments = files;
+  }
+
+  const auth = createAuthService({ apiKeys: createApiKeyStore(db), configuredApiKey: config.apiKey });
+  const connections = createConnectionService({ store: createConnectionStore(db), sealer });
+  const agents = createAgentService({ store: agentStore, grpcUrl: config.grpcUrl, disconnect: hub.disconnect });
+  const sessions = createSessionService({
+    sessions: createSessionStore(db),
+    downloadTokens: createDownloadTokenStore(db),
+    connections,
+    segments,
+    hub,
+    log: log.child({ component: 'sessions' }),
+    apiUrl: config.apiUrl,
+    execWaitMs: config.execWaitSeconds * 1000,
+    agentConnectWaitMs: config.agentConnectWaitSeconds * 1000,
+    execOutputMaxBytes: config.execOutputMaxBytes,
+    sessionEventsMaxBytes: config.sessionEventsMaxBytes,
+  });
+  const orphans = await sessions.closeOrphans();
+  if (orphans) log.warn({ sessions: orphans }, 'closed sessions left open by an earlier run of the gateway');
+
+  const adminKey = await auth.bootstrapAdminKey();
+  if (adminKey) {
+    const file = path.join(config.dataDir, 'admin-api-key');
+    await writeFile(file, adminKey + '\n', { mode: 0o600 });
+    // Shown once, on the terminal only: never through the logger.
+    process.stdout.write(`\nAdmin API key (shown once, also saved to ${file}):\n\n  ${adminKey}\n\n`);
+  }
+
+  const app = await createApp({ log, auth, bodyLimit: config.requestBodyMaxBytes });
+  registerSystemRoutes(app, { apiUrl: config.apiUrl, grpcUrl: config.grpcUrl, logLevel: config.logLevel, storeKind: store.kind });
+  registerConnectionRoutes(app, connections);
+  registerAgentRoutes(app, agents);
+  registerSessionRoutes(app, sessions);
+
+  const grpcPort = await hub.listen(config.grpc.host, config.grpc.port);
+  await app.listen({ host: config.http.host, port: config.http.port });
+  const httpPort = (app.server.address() as { port: number }).port;
+  const httpUrl = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${httpPort}`;
+  log.info({ http: httpUrl, grpc: `${config.grpc.host}:${grpcPort}`, store: store.kind }, 'gateway listening');
+
+  return {
+    httpUrl,
+    grpcUrl: `grpc://${config.grpc.host}:${grpcPort}`,
+    agents,
+    connections,
+    async stop() {
+      // Ending the runs first lets exec requests still waiting on them answer, so close can finish.
+      await Promise.all([sessions.stopAll('the gateway stopped'), app.close()]);
+      await Promise.race([hub.close(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
+      hub.forceClose();
+      await store.close();
+    },
+  };
+}

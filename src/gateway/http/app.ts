@@ -1,0 +1,109 @@
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { ForbiddenError, GatehouseError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import type { AuthService } from '../auth/auth-service.js';
+import { isAdmin, type Identity } from '../auth/identity.js';
+import { ErrorBody } from './schemas.js';
+import { VERSION } from '../../version.js';
+
+export type App = FastifyInstance<
+  import('node:http').Server,
+  import('node:http').IncomingMessage,
+  import('node:http').ServerResponse,
+  Logger,
+  TypeBoxTypeProvider
+>;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    identity: Identity | undefined;
+  }
+  interface FastifyContextConfig {
+    /** Routes that authenticate by other means (or not at all). */
+    public?: boolean;
+  }
+}
+
+/** The caller of an authenticated route. */
+export function identityOf(request: FastifyRequest): Identity {
+  if (!request.identity) throw new Error('route is not authenticated');
+  return request.identity;
+}
+
+export function requireAdmin(request: FastifyRequest): Identity {
+  const identity = identityOf(request);
+  if (!isAdmin(identity)) throw new ForbiddenError('access denied');
+  return identity;
+}
+
+/** Query-string credentials (download tokens) are cut out of logged URLs. */
+function loggedUrl(url: string): string {
+  return url.replace(/([?&]token=)[^&]*/g, '$1[redacted]');
+}
+
+export async function createApp(deps: { log: Logger; auth: Pick<AuthService, 'authenticate'>; bodyLimit: number }): Promise<App> {
+  const app = Fastify({
+    loggerInstance: deps.log,
+    bodyLimit: deps.bodyLimit,
+    routerOptions: { ignoreTrailingSlash: true },
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+
+  app.addSchema(ErrorBody);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Gatehouse API',
+        version: VERSION,
+        description: 'Access gateway for databases and servers; hoop.dev-compatible API under /api.',
+      },
+      servers: [{ url: '/api' }],
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, apiKey: { type: 'apiKey', in: 'header', name: 'Api-Key' } },
+      },
+      security: [{ bearer: [] }, { apiKey: [] }],
+    },
+    transform: ({ schema, url }) => ({ schema, url: url.replace(/^\/api/, '') }),
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (json.$id as string) || `def-${i}` },
+  });
+
+  app.decorateRequest('identity', undefined);
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.config.public) return;
+    request.identity = await deps.auth.authenticate({
+      authorization: request.headers.authorization,
+      'api-key': request.headers['api-key'] as string | undefined,
+    });
+  });
+
+  app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown; code?: string }, request, reply) => {
+    if (error instanceof GatehouseError) {
+      return reply.status(error.status).send({ message: error.message });
+    }
+    if (error.validation) {
+      return reply.status(400).send({ message: error.message });
+    }
+    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+      // Fastify's own client errors: malformed JSON, body too large, bad content type.
+      return reply.status(error.statusCode).send({ message: error.message });
+    }
+    request.log.error({ err: error }, 'request failed');
+    return reply.status(500).send({ message: 'internal error' });
+  });
+  app.setNotFoundHandler((request, reply) => reply.status(404).send({ message: `route ${request.method} ${loggedUrl(request.url.split('?')[0] ?? '')} not found` }));
+
+  return app;
+}
+
+/** pino serializers for Fastify's request logs: method, URL without credentials, status. */
+export const httpLogSerializers = {
+  req(request: FastifyRequest) {
+    return { method: request.method, url: loggedUrl(request.url), remoteAddress: request.ip };
+  },
+  res(reply: { statusCode: number }) {
+    return { statusCode: reply.statusCode };
+  },
+};

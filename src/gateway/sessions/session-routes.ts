@@ -1,0 +1,177 @@
+import { Readable } from 'node:stream';
+import { Type } from 'typebox';
+import { UnprocessableError } from '../../errors.js';
+import type { App } from '../http/app.js';
+import { identityOf } from '../http/app.js';
+import { errorResponses } from '../http/schemas.js';
+import type { SessionService } from './session-service.js';
+import { ExecRequest, ExecResponse, SessionView } from './session-types.js';
+
+const SessionParams = Type.Object({ session_id: Type.String() });
+
+const LIST_LIMIT_DEFAULT = 20;
+const LIST_LIMIT_MAX = 100;
+const LIST_OFFSET_MAX = 10_000;
+
+function listOption(key: string, reason: string): UnprocessableError {
+  return new UnprocessableError(`failed listing sessions, invalid "${key}" option: ${reason}`);
+}
+
+function parseInteger(key: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  if (!/^-?\d+$/.test(value)) throw listOption(key, `"${value}" is not a number`);
+  return Number(value);
+}
+
+function parseDate(key: string, value: string | undefined): Date | undefined {
+  if (!value) return undefined;
+  const date = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(date.getTime())) {
+    throw listOption(key, 'start_date or end_date in wrong format');
+  }
+  return date;
+}
+
+export function registerSessionRoutes(app: App, sessions: SessionService): void {
+  app.addSchema(ExecResponse);
+  app.addSchema(SessionView);
+  const tags = ['Sessions'];
+
+  app.post(
+    '/api/sessions',
+    {
+      schema: {
+        tags,
+        summary: 'Exec',
+        description:
+          'Runs `script` (stdin) through the connection command plus `client_args`. Waits up to GATEHOUSE_EXEC_WAIT_SECONDS: 200 when finished, else 202 and the run continues; poll GET /api/sessions/{id}.',
+        body: ExecRequest,
+        response: { 200: Type.Ref('ExecResponse'), 202: Type.Ref('ExecResponse'), ...errorResponses(400, 401, 422) },
+      },
+    },
+    async (request, reply) => {
+      const result = await sessions.exec(identityOf(request), request.body, request.headers['user-client'] as string | undefined ?? request.headers['user-agent']);
+      return reply.status(result.status).send(result.body);
+    },
+  );
+
+  app.get(
+    '/api/sessions',
+    {
+      schema: {
+        tags,
+        summary: 'List Sessions',
+        querystring: Type.Object({
+          user: Type.Optional(Type.String()),
+          connection: Type.Optional(Type.String()),
+          type: Type.Optional(Type.String()),
+          status: Type.Optional(Type.String()),
+          start_date: Type.Optional(Type.String()),
+          end_date: Type.Optional(Type.String()),
+          limit: Type.Optional(Type.String()),
+          offset: Type.Optional(Type.String()),
+        }),
+        response: {
+          200: Type.Object({ data: Type.Array(Type.Ref('Session')), total: Type.Integer(), has_next_page: Type.Boolean() }),
+          ...errorResponses(401, 422),
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const limit = parseInteger('limit', q.limit, LIST_LIMIT_DEFAULT);
+      if (limit < 1) throw listOption('limit', `must be at least 1, got ${limit}`);
+      const offset = parseInteger('offset', q.offset, 0);
+      if (offset < 0) throw listOption('offset', `must not be negative, got ${offset}`);
+      if (offset > LIST_OFFSET_MAX) {
+        throw listOption('offset', `must not be greater than ${LIST_OFFSET_MAX}, got ${offset}; narrow the result set with a filter instead of paginating deeper`);
+      }
+      const startDate = parseDate('start_date', q.start_date);
+      const endDate = parseDate('end_date', q.end_date) ?? new Date();
+      return sessions.list(identityOf(request), {
+        userId: q.user,
+        connection: q.connection,
+        type: q.type,
+        status: q.status,
+        startDate,
+        endDate: startDate ? endDate : undefined,
+        limit: Math.min(limit, LIST_LIMIT_MAX),
+        offset,
+      });
+    },
+  );
+
+  app.get(
+    '/api/sessions/:session_id',
+    {
+      schema: {
+        tags,
+        summary: 'Get Session',
+        description:
+          '`expand=event_stream` adds the recording (`event_stream=utf8|base64` renders the output as one string); `extension` returns a one-time download link instead.',
+        params: SessionParams,
+        querystring: Type.Object({
+          expand: Type.Optional(Type.String()),
+          event_stream: Type.Optional(Type.String()),
+          extension: Type.Optional(Type.String()),
+          newline: Type.Optional(Type.String()),
+          new_line: Type.Optional(Type.String()),
+          'event-time': Type.Optional(Type.String()),
+          events: Type.Optional(Type.String()),
+        }),
+        response: {
+          200: Type.Union([Type.Ref('Session'), Type.Object({ download_url: Type.String(), expire_at: Type.String() })]),
+          ...errorResponses(401, 403, 404, 422),
+        },
+      },
+    },
+    async (request, reply) => {
+      const identity = identityOf(request);
+      const q = request.query;
+      if (q.extension) {
+        return sessions.createDownloadLink(identity, request.params.session_id, {
+          extension: q.extension,
+          newline: q.newline ?? q.new_line,
+          'event-time': q['event-time'],
+          events: q.events,
+        });
+      }
+      const expand = (q.expand ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      const chunks = await sessions.get(identity, request.params.session_id, { expand, eventStream: q.event_stream });
+      // Streamed as written: a recording is never held whole in memory.
+      return reply.type('application/json; charset=utf-8').send(Readable.from(chunks));
+    },
+  );
+
+  app.post(
+    '/api/sessions/:session_id/kill',
+    { schema: { tags, summary: 'Kill Session', params: SessionParams, response: { 204: Type.Null(), ...errorResponses(401, 404) } } },
+    async (request, reply) => {
+      await sessions.kill(identityOf(request), request.params.session_id);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/sessions/:session_id/download',
+    {
+      config: { public: true },
+      schema: {
+        tags,
+        summary: 'Download Session',
+        description: 'Authenticated by the one-time token of the link only; the link expires after 5 minutes.',
+        params: SessionParams,
+        querystring: Type.Object({ token: Type.Optional(Type.String()) }, { additionalProperties: true }),
+        security: [],
+        response: { ...errorResponses(401, 404, 410) },
+      },
+    },
+    async (request, reply) => {
+      const download = await sessions.download(request.params.session_id, request.query.token);
+      return reply
+        .header('Content-Disposition', `attachment; filename=${download.filename}`)
+        .type('application/octet-stream')
+        .send(Readable.from(download.body));
+    },
+  );
+}

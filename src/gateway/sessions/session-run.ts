@@ -1,0 +1,187 @@
+import type { Logger } from '../../log.js';
+import {
+  DATA_CHUNK_BYTES,
+  type AgentSessionMessage,
+  type ExecSpec,
+  type GatewaySessionStream,
+} from '../../wire/transport.js';
+import type { EventWriter } from '../events/event-log.js';
+import { AgentOfflineError, type AgentHub } from '../transport/agent-hub.js';
+import type { SessionEnd } from './session-store.js';
+
+/** Stored exit code when the agent could not report one (killed, agent lost, agent failure). */
+export const AGENT_FAILURE_EXIT_CODE = 254;
+/** Exit code when the gateway never got one from an agent (agent offline). */
+export const NO_EXIT_CODE = -2;
+const KILL_GRACE_MS = 5_000;
+const SESSION_OPEN_TIMEOUT_MS = 10_000;
+const FLUSH_INTERVAL_MS = 1_000;
+
+export interface RunOutcome {
+  exitCode: number;
+  /** Why the session ended other than by the process exiting on its own. */
+  error: string | undefined;
+  executionTimeMs: number;
+}
+
+/** The caller's copy of the output, kept only while somebody waits for it, capped. */
+export class OutputCollector {
+  private parts: Buffer[] = [];
+  private bytes = 0;
+  truncated = false;
+  active = true;
+
+  constructor(private readonly maxBytes: number) {}
+
+  add(data: Buffer): void {
+    if (!this.active || this.truncated) return;
+    const room = this.maxBytes - this.bytes;
+    if (data.length > room) this.truncated = true;
+    const kept = data.length > room ? data.subarray(0, room) : data;
+    if (kept.length) {
+      // Copy: the chunk may be a view into a larger gRPC buffer.
+      this.parts.push(Buffer.from(kept));
+      this.bytes += kept.length;
+    }
+  }
+
+  /** Stops collecting and frees what was kept (the caller got a 202 and will poll). */
+  abandon(): void {
+    this.active = false;
+    this.parts = [];
+    this.bytes = 0;
+  }
+
+  /** UTF-8 text of the output; invalid bytes become U+FFFD. */
+  text(): string {
+    return Buffer.concat(this.parts, this.bytes).toString('utf8');
+  }
+}
+
+export interface SessionRunDeps {
+  hub: Pick<AgentHub, 'waitForAgent' | 'openSession'>;
+  log: Logger;
+  agentConnectWaitMs: number;
+  finishSession(sessionId: string, end: SessionEnd): Promise<void>;
+}
+
+/**
+ * One execution from the gateway's side: waits for the agent, hands it the spec and stdin,
+ * records output as it arrives (waiting on the recorder, which holds back the agent through
+ * gRPC flow control), and closes the session exactly once however it ends.
+ */
+export class SessionRun {
+  readonly output: OutputCollector;
+  readonly outcome: Promise<RunOutcome>;
+  private readonly startedAt = process.hrtime.bigint();
+  private stream: GatewaySessionStream | undefined;
+  private killReason: string | undefined;
+  private resolveOutcome!: (outcome: RunOutcome) => void;
+  private finished = false;
+
+  constructor(
+    private readonly deps: SessionRunDeps,
+    readonly sessionId: string,
+    readonly agentId: string,
+    private readonly recorder: EventWriter,
+    outputMaxBytes: number,
+  ) {
+    this.output = new OutputCollector(outputMaxBytes);
+    this.outcome = new Promise((resolve) => (this.resolveOutcome = resolve));
+  }
+
+  elapsedSeconds(): number {
+    return Math.round(Number(process.hrtime.bigint() - this.startedAt) / 1e3) / 1e6;
+  }
+
+  async run(spec: ExecSpec, script: Buffer): Promise<void> {
+    const flushTimer = setInterval(() => void this.recorder.flush().catch(() => {}), FLUSH_INTERVAL_MS);
+    try {
+      await this.recorder.append('i', 0, script);
+      if (!(await this.deps.hub.waitForAgent(this.agentId, this.deps.agentConnectWaitMs))) {
+        throw new AgentOfflineError('agent is offline');
+      }
+      if (this.killReason) throw new AgentOfflineError(this.killReason);
+      const stream = await this.deps.hub.openSession(this.agentId, this.sessionId, SESSION_OPEN_TIMEOUT_MS);
+      this.stream = stream;
+      if (this.killReason) this.sendKill(this.killReason);
+      await this.send(stream, spec, script);
+      const exit = await this.pump(stream);
+      await this.finish(exit.exitCode, exit.error);
+    } catch (error) {
+      if (error instanceof AgentOfflineError) {
+        await this.finish(this.stream ? AGENT_FAILURE_EXIT_CODE : NO_EXIT_CODE, error.message);
+      } else {
+        this.deps.log.error({ err: error, sessionId: this.sessionId }, 'session failed');
+        await this.finish(AGENT_FAILURE_EXIT_CODE, 'internal gateway error while running the session');
+      }
+    } finally {
+      clearInterval(flushTimer);
+    }
+  }
+
+  kill(reason: string): void {
+    if (this.finished || this.killReason) return;
+    this.killReason = reason;
+    if (this.stream) this.sendKill(reason);
+  }
+
+  private sendKill(reason: string): void {
+    const stream = this.stream!;
+    stream.write({ kill: { reason } });
+    // An agent that does not answer loses the stream, and with it the process.
+    setTimeout(() => {
+      if (!this.finished) stream.end();
+    }, KILL_GRACE_MS).unref();
+  }
+
+  private async send(stream: GatewaySessionStream, spec: ExecSpec, script: Buffer): Promise<void> {
+    const write = (message: Parameters<GatewaySessionStream['write']>[0]) =>
+      stream.write(message) ? Promise.resolve() : new Promise<void>((resolve) => stream.once('drain', resolve));
+    await write({ spec });
+    for (let offset = 0; offset < script.length; offset += DATA_CHUNK_BYTES) {
+      if (stream.destroyed || this.killReason) return;
+      await write({ stdin: { data: script.subarray(offset, offset + DATA_CHUNK_BYTES) } });
+    }
+    stream.write({ stdin_end: {} });
+  }
+
+  private async pump(stream: GatewaySessionStream): Promise<{ exitCode: number; error: string | undefined }> {
+    try {
+      for await (const message of stream as AsyncIterable<AgentSessionMessage>) {
+        if (message.kind === 'output') {
+          const { data } = message.output;
+          this.output.add(data);
+          await this.recorder.append(message.output.stream === 'OUTPUT_STREAM_STDERR' ? 'e' : 'o', this.elapsedSeconds(), data);
+        } else if (message.kind === 'exit') {
+          const exit = message.exit;
+          stream.end();
+          const error = exit.error || undefined;
+          return { exitCode: exit.exit_code ?? AGENT_FAILURE_EXIT_CODE, error };
+        }
+      }
+    } catch (error) {
+      this.deps.log.warn({ sessionId: this.sessionId, err: (error as Error).message }, 'session stream broke');
+    }
+    return { exitCode: AGENT_FAILURE_EXIT_CODE, error: this.killReason ?? 'agent disconnected during the session' };
+  }
+
+  private async finish(exitCode: number, error: string | undefined): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    const executionTimeMs = Math.round(Number(process.hrtime.bigint() - this.startedAt) / 1e6);
+    if (error) {
+      const text = Buffer.from(error);
+      this.output.add(text);
+      await this.recorder.append('e', this.elapsedSeconds(), text).catch(() => {});
+    }
+    let recorderError: Error | undefined;
+    await this.recorder.flush().catch((e: Error) => (recorderError = e));
+    if (recorderError) this.deps.log.error({ err: recorderError, sessionId: this.sessionId }, 'failed storing session recording');
+    const metrics = { event_size: this.recorder.eventSize, truncated: this.recorder.truncated };
+    await this.deps
+      .finishSession(this.sessionId, { exitCode, endReason: error ?? null, metrics })
+      .catch((e: Error) => this.deps.log.error({ err: e, sessionId: this.sessionId }, 'failed closing session'));
+    this.resolveOutcome({ exitCode, error, executionTimeMs });
+  }
+}

@@ -1,0 +1,338 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Logger } from '../../log.js';
+import { BadRequestError, ForbiddenError, GoneError, NotFoundError, UnauthorizedError, UnprocessableError } from '../../errors.js';
+import type { ExecSpec } from '../../wire/transport.js';
+import { sha256Hex } from '../auth/auth-service.js';
+import { isAdmin, type Identity } from '../auth/identity.js';
+import type { ConnectionService } from '../connections/connection-service.js';
+import type { ConnectionRecord } from '../connections/connection-types.js';
+import { EventWriter, readEvents, type SegmentStore, type SessionEvent } from '../events/event-log.js';
+import type { AgentHub } from '../transport/agent-hub.js';
+import type { DownloadTokenStore } from './download-token-store.js';
+import { parseEventTypes, renderDownload, renderEventStreamField, type DownloadOptions, type EventStreamFormat } from './session-render.js';
+import { AGENT_FAILURE_EXIT_CODE, SessionRun } from './session-run.js';
+import type { SessionListFilter, SessionRecord, SessionStore } from './session-store.js';
+import type { ExecRequest, ExecResponse, SessionView } from './session-types.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const METADATA_MAX_FIELDS = 20;
+const METADATA_MAX_CHARS = 2500;
+const DOWNLOAD_LINK_TTL_MS = 5 * 60 * 1000;
+const SEGMENT_BYTES = 1024 * 1024;
+const ENV_KEY = /^(envvar|filesystem):([A-Za-z_][A-Za-z0-9_]*)$/;
+
+export interface SessionServiceDeps {
+  sessions: Pick<SessionStore, 'insert' | 'find' | 'readInput' | 'finish' | 'listOpenIds' | 'list'>;
+  downloadTokens: Pick<DownloadTokenStore, 'insert' | 'consume'>;
+  connections: Pick<ConnectionService, 'find' | 'openSecrets'>;
+  segments: SegmentStore;
+  hub: Pick<AgentHub, 'waitForAgent' | 'openSession' | 'onAgentDisconnected'>;
+  log: Logger;
+  apiUrl: string;
+  execWaitMs: number;
+  agentConnectWaitMs: number;
+  execOutputMaxBytes: number;
+  sessionEventsMaxBytes: number;
+}
+
+/** Metadata values become strings, as the reference stores them. */
+function coerceMetadata(metadata: Record<string, unknown> | undefined): Record<string, string> {
+  const entries = Object.entries(metadata ?? {});
+  if (entries.length > METADATA_MAX_FIELDS) {
+    throw new UnprocessableError(`metadata field must have at most ${METADATA_MAX_FIELDS} fields`);
+  }
+  const coerced: Record<string, string> = {};
+  for (const [key, value] of entries) {
+    const text = value === null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+    if (key.length >= METADATA_MAX_CHARS || text.length >= METADATA_MAX_CHARS) {
+      throw new UnprocessableError(`metadata key or value must not contain more than ${METADATA_MAX_CHARS} characters`);
+    }
+    coerced[key] = text;
+  }
+  return coerced;
+}
+
+function validateCorrelationId(value: string | undefined): void {
+  if (!value) return;
+  if (value.length > 255) throw new UnprocessableError('correlation_id must not exceed 255 characters');
+  if (!/^[\x20-\x7e]+$/.test(value)) throw new UnprocessableError('correlation_id must contain only printable ASCII characters');
+}
+
+function originOf(userAgent: string | undefined): string {
+  const client = (userAgent ?? '').split(' ')[0]?.split('/')[0];
+  return client === 'webapp.core' ? 'webapp' : client === 'gatehouse-cli' || client === 'hoopcli' ? 'cli' : 'api';
+}
+
+function canAccess(identity: Identity, session: SessionRecord): boolean {
+  return isAdmin(identity) || session.userId === identity.userId;
+}
+
+export function createSessionService(deps: SessionServiceDeps) {
+  const running = new Map<string, SessionRun>();
+
+  /** argv, environment and secret files for the agent: request vars < connection secrets < session vars. */
+  function buildSpec(connection: ConnectionRecord, request: ExecRequest, identity: Identity, sessionId: string): ExecSpec {
+    const secrets = deps.connections.openSecrets(connection);
+    const env: Record<string, Buffer> = {};
+    const files: Record<string, Buffer> = {};
+    const place = (key: string, base64: string) => {
+      const match = ENV_KEY.exec(key)!;
+      const value = Buffer.from(base64, 'base64');
+      if (match[1] === 'envvar') env[match[2]!] = value;
+      else files[match[2]!] = value;
+    };
+    for (const [key, value] of Object.entries(request.env_vars ?? {})) {
+      if (!ENV_KEY.test(key)) throw new UnprocessableError(`env_vars: key "${key}" must be envvar:NAME or filesystem:NAME`);
+      if (!(key in secrets)) place(key, value);
+    }
+    for (const [key, value] of Object.entries(secrets)) place(key, value);
+    const sessionVars: Record<string, string> = {
+      SESSION_ID: sessionId,
+      CONNECTION_NAME: connection.name,
+      CONNECTION_TYPE: connection.type,
+      CLIENT_VERB: 'exec',
+      USER_ID: identity.userId,
+      USER_EMAIL: identity.email,
+    };
+    // The HOOP_ names too, so scripts written for the reference keep working.
+    for (const prefix of ['GATEHOUSE_', 'HOOP_']) {
+      for (const [name, value] of Object.entries(sessionVars)) env[prefix + name] = Buffer.from(value);
+    }
+    return { command: [...connection.command, ...(request.client_args ?? [])], env, files };
+  }
+
+  async function finishSession(sessionId: string, end: Parameters<SessionStore['finish']>[1]): Promise<void> {
+    await deps.sessions.finish(sessionId, end);
+  }
+
+  async function findVisible(identity: Identity, sessionId: string): Promise<SessionRecord> {
+    const session = UUID.test(sessionId) ? await deps.sessions.find(sessionId) : undefined;
+    if (!session) throw new NotFoundError('not found');
+    if (!canAccess(identity, session)) throw new ForbiddenError('user is not allowed to access this session');
+    return session;
+  }
+
+  function sessionView(session: SessionRecord, script: string | null): SessionView {
+    return {
+      id: session.id,
+      org_id: '',
+      connection: session.connection,
+      connection_subtype: session.connectionSubtype,
+      connection_tags: session.connectionTags,
+      resource_name: session.connection,
+      role_name: session.connection,
+      type: session.connectionType,
+      verb: session.verb,
+      status: session.status,
+      user: session.userEmail,
+      user_id: session.userId,
+      user_name: session.userName,
+      labels: session.labels,
+      metadata: session.metadata,
+      integrations_metadata: session.integrationsMetadata,
+      metrics: session.metrics,
+      script: script === null ? null : { data: script },
+      script_size: session.scriptSize,
+      exit_code: session.exitCode,
+      end_reason: session.endReason,
+      review: null,
+      event_size: Number(session.metrics?.event_size ?? 0),
+      ...(session.sessionBatchId !== null ? { session_batch_id: session.sessionBatchId } : {}),
+      ...(session.correlationId !== null ? { correlation_id: session.correlationId } : {}),
+      start_date: session.createdAt.toISOString(),
+      end_date: session.endedAt ? session.endedAt.toISOString() : null,
+      guardrails_info: null,
+      identity_type: 'user',
+    };
+  }
+
+  const events = (sessionId: string): AsyncIterable<SessionEvent> => readEvents(deps.segments, sessionId);
+
+  deps.hub.onAgentDisconnected((agentId) => {
+    for (const run of running.values()) {
+      if (run.agentId === agentId) run.kill('agent disconnected during the session');
+    }
+  });
+
+  return {
+    async exec(identity: Identity, request: ExecRequest, userAgent: string | undefined): Promise<{ status: 200 | 202; body: ExecResponse }> {
+      const metadata = coerceMetadata(request.metadata);
+      validateCorrelationId(request.correlation_id);
+      const connectionName = request.connection ?? '';
+      const connection = connectionName ? await deps.connections.find(connectionName) : undefined;
+      if (!connection) throw new BadRequestError(`connection ${connectionName} not found`);
+
+      const sessionId = randomUUID();
+      const script = Buffer.from(request.script ?? '', 'utf8');
+      const spec = buildSpec(connection, request, identity, sessionId);
+      await deps.sessions.insert({
+        id: sessionId,
+        connection: connection.name,
+        connectionType: connection.type,
+        connectionSubtype: connection.subtype,
+        connectionTags: connection.connectionTags,
+        agentId: connection.agentId,
+        verb: 'exec',
+        origin: originOf(userAgent),
+        labels: request.labels ?? {},
+        metadata,
+        integrationsMetadata: null,
+        userId: identity.userId,
+        userName: identity.name,
+        userEmail: identity.email,
+        input: script,
+        sessionBatchId: request.session_batch_id ?? null,
+        correlationId: request.correlation_id || null,
+        createdAt: new Date(),
+      });
+
+      const recorder = new EventWriter(deps.segments, sessionId, { segmentBytes: SEGMENT_BYTES, maxBytes: deps.sessionEventsMaxBytes });
+      const run = new SessionRun(
+        { hub: deps.hub, log: deps.log, agentConnectWaitMs: deps.agentConnectWaitMs, finishSession },
+        sessionId,
+        connection.agentId,
+        recorder,
+        deps.execOutputMaxBytes,
+      );
+      running.set(sessionId, run);
+      void run.run(spec, script).finally(() => running.delete(sessionId));
+
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        run.outcome,
+        new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), deps.execWaitMs))),
+      ]);
+      clearTimeout(timer);
+      if (!outcome) {
+        run.output.abandon();
+        return {
+          status: 202,
+          body: { session_id: sessionId, output: '', output_status: 'running', exit_code: -2, execution_time: 0, has_review: false, truncated: false },
+        };
+      }
+      return {
+        status: 200,
+        body: {
+          session_id: sessionId,
+          output: run.output.text(),
+          output_status: outcome.exitCode === 0 && !outcome.error ? 'success' : 'failed',
+          exit_code: outcome.exitCode,
+          execution_time: outcome.executionTimeMs,
+          has_review: false,
+          truncated: run.output.truncated,
+        },
+      };
+    },
+
+    /**
+     * The session as JSON text chunks. The head is built in memory; the event stream, when
+     * asked for, is rendered while it is read.
+     */
+    async get(
+      identity: Identity,
+      sessionId: string,
+      options: { expand: string[]; eventStream?: string },
+    ): Promise<Iterable<string> | AsyncIterable<string>> {
+      const session = await findVisible(identity, sessionId);
+      const withInput = options.expand.length === 0 || options.expand.includes('session_input');
+      const script = withInput ? ((await deps.sessions.readInput(session.id)) ?? Buffer.alloc(0)).toString('utf8') : '';
+      const view = sessionView(session, script);
+      if (!options.expand.includes('event_stream')) {
+        return [JSON.stringify(view)];
+      }
+      const format = (options.eventStream ?? 'raw') as EventStreamFormat;
+      if (!['raw', 'utf8', 'base64'].includes(format)) {
+        throw new UnprocessableError('event_stream attribute has an unknown type format');
+      }
+      const { event_size: _storedSize, ...head } = view;
+      const headText = JSON.stringify(head);
+      return (async function* () {
+        yield headText.slice(0, -1) + ',';
+        yield* renderEventStreamField(events(session.id), format, view.event_size);
+        yield '}';
+      })();
+    },
+
+    async list(identity: Identity, filter: Omit<SessionListFilter, 'visibleTo'>) {
+      const result = await deps.sessions.list({ ...filter, visibleTo: isAdmin(identity) ? undefined : identity.userId });
+      return {
+        data: result.sessions.map((s) => sessionView(s, null)),
+        total: result.total,
+        has_next_page: result.hasNextPage,
+      };
+    },
+
+    async kill(identity: Identity, sessionId: string): Promise<void> {
+      const session = UUID.test(sessionId) ? await deps.sessions.find(sessionId) : undefined;
+      if (!session || !canAccess(identity, session)) throw new NotFoundError('session not found');
+      const run = running.get(session.id);
+      if (run) {
+        run.kill('session killed by the user');
+        await run.outcome;
+      } else if (session.status !== 'done') {
+        await finishSession(session.id, { exitCode: AGENT_FAILURE_EXIT_CODE, endReason: 'session killed by the user', metrics: {} });
+      }
+    },
+
+    async createDownloadLink(
+      identity: Identity,
+      sessionId: string,
+      query: { extension: string; newline?: string; 'event-time'?: string; events?: string },
+    ): Promise<{ download_url: string; expire_at: string }> {
+      const session = await findVisible(identity, sessionId);
+      const options: DownloadOptions = {
+        extension: query.extension,
+        newline: query.newline === '1',
+        eventTime: query['event-time'] === '1',
+        events: parseEventTypes(query.events),
+      };
+      const token = randomBytes(32).toString('hex');
+      const expiresAt = new Date(Date.now() + DOWNLOAD_LINK_TTL_MS);
+      await deps.downloadTokens.insert({ tokenHash: sha256Hex(token), sessionId: session.id, userId: identity.userId, options, expiresAt });
+      const params = new URLSearchParams({
+        token,
+        extension: options.extension,
+        newline: options.newline ? '1' : '0',
+        'event-time': options.eventTime ? '1' : '0',
+        events: options.events.join(','),
+      });
+      return { download_url: `${deps.apiUrl}/api/sessions/${session.id}/download?${params}`, expire_at: expiresAt.toISOString() };
+    },
+
+    /** Redeems a one-time download token. */
+    async download(sessionId: string, token: string | undefined): Promise<{ filename: string; body: AsyncIterable<Buffer> }> {
+      if (!token || !UUID.test(sessionId)) throw new UnauthorizedError('unauthorized');
+      const redeemed = await deps.downloadTokens.consume(sha256Hex(token), sessionId);
+      if (redeemed === 'unknown') throw new UnauthorizedError('unauthorized');
+      if (redeemed === 'used') throw new NotFoundError('not found');
+      if (redeemed === 'expired') throw new GoneError('session download link expired');
+      const session = await deps.sessions.find(sessionId);
+      if (!session) throw new NotFoundError('not found');
+      const options = redeemed.options;
+      const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+      const extension = options.extension.replace(/[^A-Za-z0-9.]/g, '') || 'txt';
+      return {
+        filename: `${session.connection}-${session.id}-${stamp}.${extension}`,
+        body: renderDownload(events(session.id), session.createdAt, options),
+      };
+    },
+
+    /** At start-up: sessions another run of this gateway left open can no longer finish. */
+    async closeOrphans(): Promise<number> {
+      const ids = (await deps.sessions.listOpenIds()).filter((id) => !running.has(id));
+      for (const id of ids) {
+        await finishSession(id, { exitCode: AGENT_FAILURE_EXIT_CODE, endReason: 'the gateway stopped while the session was running', metrics: {} });
+      }
+      return ids.length;
+    },
+
+    /** On shutdown: ends every running session with a recorded reason. */
+    async stopAll(reason: string): Promise<void> {
+      const runs = [...running.values()];
+      for (const run of runs) run.kill(reason);
+      await Promise.all(runs.map((run) => run.outcome));
+    },
+  };
+}
+
+export type SessionService = ReturnType<typeof createSessionService>;

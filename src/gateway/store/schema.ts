@@ -1,0 +1,107 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** Row shapes of the tables in migrations/, as Kysely sees them. */
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  key_hash: string;
+  user_id: string;
+  user_email: string;
+  user_name: string;
+  groups: string[];
+  created_at: Generated<Date>;
+  revoked_at: Timestamp | null;
+}
+
+export interface AgentsTable {
+  id: string;
+  name: string;
+  mode: string;
+  key_hash: string;
+  status: Generated<string>;
+  metadata: Json<Record<string, string>>;
+  last_seen_at: Timestamp | null;
+  created_at: Generated<Date>;
+}
+
+export interface ConnectionsTable {
+  id: string;
+  name: string;
+  type: string;
+  subtype: string;
+  command: string[];
+  secret_sealed: Uint8Array | null;
+  agent_id: string;
+  tags: string[];
+  connection_tags: Json<Record<string, string>>;
+  access_mode_runbooks: string;
+  access_mode_exec: string;
+  access_mode_connect: string;
+  access_schema: string;
+  reviewers: string[];
+  redact_types: string[];
+  guardrail_rules: string[];
+  jira_issue_template_id: string | null;
+  force_approve_groups: string[];
+  access_max_duration: number | null;
+  min_review_approvals: number | null;
+  mandatory_metadata_fields: string[];
+  attributes: string[];
+  secrets_updated_at: Timestamp | null;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+
+export interface SessionsTable {
+  id: string;
+  connection: string;
+  connection_type: string;
+  connection_subtype: string;
+  connection_tags: Json<Record<string, string>>;
+  agent_id: string | null;
+  verb: string;
+  origin: string;
+  labels: Json<Record<string, string>>;
+  metadata: Json<Record<string, unknown>>;
+  integrations_metadata: Json<Record<string, unknown>> | null;
+  metrics: Json<Record<string, unknown>> | null;
+  user_id: string;
+  user_name: string;
+  user_email: string;
+  status: string;
+  exit_code: number | null;
+  end_reason: string | null;
+  input: Uint8Array;
+  session_batch_id: string | null;
+  correlation_id: string | null;
+  created_at: Timestamp;
+  ended_at: Timestamp | null;
+}
+
+export interface SessionEventSegmentsTable {
+  session_id: string;
+  seq: number;
+  data: Uint8Array;
+}
+
+export interface SessionDownloadTokensTable {
+  token_hash: string;
+  session_id: string;
+  user_id: string;
+  options: Json<Record<string, string>>;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
+export interface Database {
+  api_keys: ApiKeysTable;
+  agents: AgentsTable;
+  connections: ConnectionsTable;
+  sessions: SessionsTable;
+  session_event_segments: SessionEventSegmentsTable;
+  session_download_tokens: SessionDownloadTokensTable;
+}

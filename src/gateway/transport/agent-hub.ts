@@ -1,0 +1,241 @@
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from '../../log.js';
+import { InvalidDsnError, parseAgentDsn } from '../../wire/agent-dsn.js';
+import {
+  agentTransportService,
+  HEARTBEAT_INTERVAL_MS,
+  MAX_MESSAGE_BYTES,
+  METADATA_SESSION_ID,
+  type AgentControl,
+  type GatewayControlStream,
+  type GatewaySessionStream,
+} from '../../wire/transport.js';
+import { sha256Hex } from '../auth/auth-service.js';
+import type { AgentRecord, AgentStore } from '../agents/agent-store.js';
+
+/**
+ * The gRPC side of the gateway: authenticates agents, keeps one control stream per agent,
+ * offers sessions to agents and hands the Session streams they open to whoever asked.
+ */
+
+interface LiveAgent {
+  record: AgentRecord;
+  control: GatewayControlStream;
+  sessionStreams: Set<GatewaySessionStream>;
+}
+
+interface PendingSession {
+  agentId: string;
+  resolve(stream: GatewaySessionStream): void;
+}
+
+export class AgentOfflineError extends Error {}
+
+export function createAgentHub(deps: {
+  agents: Pick<AgentStore, 'findByKeyHash' | 'markConnected' | 'markDisconnected' | 'touch'>;
+  log: Logger;
+}) {
+  const { log } = deps;
+  const live = new Map<string, LiveAgent>();
+  const connectWaiters = new Map<string, Set<() => void>>();
+  const pendingSessions = new Map<string, PendingSession>();
+  const disconnectListeners: Array<(agentId: string) => void> = [];
+
+  async function authenticate(metadata: grpc.Metadata): Promise<AgentRecord> {
+    const header = String(metadata.get('authorization')[0] ?? '');
+    const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
+    let dsn;
+    try {
+      dsn = parseAgentDsn(token);
+    } catch (error) {
+      if (error instanceof InvalidDsnError) throw grpcError(grpc.status.UNAUTHENTICATED, 'invalid authentication');
+      throw error;
+    }
+    const agent = await deps.agents.findByKeyHash(sha256Hex(dsn.secret));
+    if (!agent || agent.name !== dsn.name) throw grpcError(grpc.status.UNAUTHENTICATED, 'invalid authentication');
+    return agent;
+  }
+
+  function grpcError(code: grpc.status, details: string): Partial<grpc.ServiceError> {
+    return { code, details, message: details };
+  }
+
+  function reject(call: GatewayControlStream | GatewaySessionStream, error: unknown): void {
+    const status = (error as grpc.ServiceError).code !== undefined ? (error as grpc.ServiceError) : grpcError(grpc.status.INTERNAL, 'internal error');
+    if (status.code === grpc.status.INTERNAL) log.error({ err: error }, 'agent stream failed');
+    call.emit('error', status);
+  }
+
+  async function handleControl(call: GatewayControlStream): Promise<void> {
+    let agent: AgentRecord;
+    try {
+      agent = await authenticate(call.metadata);
+    } catch (error) {
+      reject(call, error);
+      return;
+    }
+    if (live.has(agent.id)) {
+      reject(call, grpcError(grpc.status.FAILED_PRECONDITION, 'agent already connected'));
+      return;
+    }
+    const entry: LiveAgent = { record: agent, control: call, sessionStreams: new Set() };
+    live.set(agent.id, entry);
+    const heartbeat = setInterval(() => {
+      call.write({ heartbeat: {} });
+      void deps.agents.touch(agent.id).catch(() => {});
+    }, HEARTBEAT_INTERVAL_MS);
+
+    let registered = false;
+    const onClosed = () => {
+      clearInterval(heartbeat);
+      if (live.get(agent.id) !== entry) return;
+      live.delete(agent.id);
+      for (const stream of entry.sessionStreams) stream.end();
+      log.info({ agent: agent.name }, 'agent disconnected');
+      void deps.agents.markDisconnected(agent.id).catch((err: Error) => log.error({ err }, 'failed recording agent status'));
+      for (const listener of disconnectListeners) listener(agent.id);
+    };
+    call.on('error', onClosed);
+    call.on('end', () => {
+      onClosed();
+      call.end();
+    });
+    call.on('cancelled', onClosed);
+    call.on('data', (message: AgentControl) => {
+      if (message.kind !== 'hello' || registered) return;
+      registered = true;
+      const hello = message.hello;
+      const metadata = {
+        version: hello.version ?? '',
+        hostname: hello.hostname ?? '',
+        platform: hello.platform ?? '',
+        'kernel-version': hello.kernel_version ?? '',
+        'runtime-version': hello.runtime_version ?? '',
+      };
+      void deps.agents
+        .markConnected(agent.id, metadata)
+        .then(() => {
+          if (live.get(agent.id) !== entry) return;
+          call.write({ welcome: { agent_id: agent.id, agent_name: agent.name } });
+          log.info({ agent: agent.name, hostname: metadata.hostname }, 'agent connected');
+          for (const wake of connectWaiters.get(agent.id) ?? []) wake();
+          connectWaiters.delete(agent.id);
+        })
+        .catch((err: Error) => {
+          log.error({ err }, 'failed registering agent');
+          call.emit('error', grpcError(grpc.status.UNAVAILABLE, 'gateway store unavailable'));
+        });
+    });
+  }
+
+  async function handleSession(call: GatewaySessionStream): Promise<void> {
+    let agent: AgentRecord;
+    try {
+      agent = await authenticate(call.metadata);
+    } catch (error) {
+      reject(call, error);
+      return;
+    }
+    const sessionId = String(call.metadata.get(METADATA_SESSION_ID)[0] ?? '');
+    const pending = pendingSessions.get(sessionId);
+    const owner = live.get(agent.id);
+    if (!pending || pending.agentId !== agent.id || !owner) {
+      reject(call, grpcError(grpc.status.NOT_FOUND, 'no such session offered to this agent'));
+      return;
+    }
+    pendingSessions.delete(sessionId);
+    owner.sessionStreams.add(call);
+    const forget = () => owner.sessionStreams.delete(call);
+    call.on('close', forget);
+    call.on('error', forget);
+    pending.resolve(call);
+  }
+
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    'grpc.keepalive_time_ms': 20_000,
+    'grpc.keepalive_timeout_ms': 10_000,
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+  });
+  server.addService(agentTransportService, {
+    Connect: (call: GatewayControlStream) => void handleControl(call),
+    Session: (call: GatewaySessionStream) => void handleSession(call),
+  });
+
+  return {
+    listen(host: string, port: number): Promise<number> {
+      const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+      return new Promise((resolve, reject) => {
+        server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
+          error ? reject(error) : resolve(boundPort),
+        );
+      });
+    },
+
+    isConnected(agentId: string): boolean {
+      return live.has(agentId);
+    },
+
+    /** Resolves true once the agent is connected, or false after the timeout. */
+    waitForAgent(agentId: string, timeoutMs: number): Promise<boolean> {
+      if (live.has(agentId)) return Promise.resolve(true);
+      return new Promise((resolve) => {
+        const waiters = connectWaiters.get(agentId) ?? new Set();
+        connectWaiters.set(agentId, waiters);
+        const wake = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(wake);
+          resolve(false);
+        }, timeoutMs);
+        waiters.add(wake);
+      });
+    },
+
+    /** Offers a session to its agent and resolves with the Session stream the agent opens. */
+    openSession(agentId: string, sessionId: string, timeoutMs: number): Promise<GatewaySessionStream> {
+      const agent = live.get(agentId);
+      if (!agent) return Promise.reject(new AgentOfflineError('agent is offline'));
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          pendingSessions.delete(sessionId);
+          reject(new AgentOfflineError('agent did not take the session'));
+        }, timeoutMs);
+        pendingSessions.set(sessionId, {
+          agentId,
+          resolve: (stream) => {
+            clearTimeout(timer);
+            resolve(stream);
+          },
+        });
+        agent.control.write({ offer: { session_id: sessionId } });
+      });
+    },
+
+    onAgentDisconnected(listener: (agentId: string) => void): void {
+      disconnectListeners.push(listener);
+    },
+
+    /** Drops an agent's streams (its key was revoked). */
+    disconnect(agentId: string, reason: string): void {
+      const agent = live.get(agentId);
+      if (!agent) return;
+      agent.control.emit('error', grpcError(grpc.status.UNAUTHENTICATED, reason));
+    },
+
+    async close(): Promise<void> {
+      for (const agent of live.values()) agent.control.end();
+      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    },
+
+    forceClose(): void {
+      server.forceShutdown();
+    },
+  };
+}
+
+export type AgentHub = ReturnType<typeof createAgentHub>;
