@@ -12,7 +12,9 @@ import {
   type AgentTransportClientApi,
   type GatewayControl,
 } from '../wire/transport.js';
-import { serveSession } from './session-handler.js';
+import { serveSession, type SessionHandle } from './session-handler.js';
+
+const WARM_STREAM_RETRY_MS = 1000;
 
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 15_000;
@@ -43,7 +45,8 @@ export function startAgent(config: AgentConfig, log: Logger): RunningAgent {
   const auth = new grpc.Metadata();
   auth.set('authorization', `Bearer ${config.agentKey}`);
 
-  const sessions = new Map<string, ReturnType<typeof serveSession>>();
+  const sessions = new Set<SessionHandle>();
+  let controlReady = false;
   let stopped = false;
   let control: AgentControlStream | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
@@ -60,6 +63,21 @@ export function startAgent(config: AgentConfig, log: Logger): RunningAgent {
     runtime_version: process.version,
   };
 
+  function track(session: SessionHandle): void {
+    sessions.add(session);
+    void session.done.then(() => sessions.delete(session));
+  }
+
+  /** Keeps one Session stream open and ready for the gateway's next session. */
+  function openWarmStream(): void {
+    if (stopped || !controlReady) return;
+    const session = serveSession(client, auth, undefined, log);
+    track(session);
+    session.claimed.then(openWarmStream, () => {
+      if (controlReady) setTimeout(openWarmStream, WARM_STREAM_RETRY_MS).unref();
+    });
+  }
+
   function connect(): void {
     if (stopped) return;
     const stream = client.Connect(auth);
@@ -71,16 +89,13 @@ export function startAgent(config: AgentConfig, log: Logger): RunningAgent {
           welcomed = true;
           attempt = 0;
           log.info({ agent: message.welcome.agent_name, gateway: address }, 'connected to the gateway');
+          controlReady = true;
+          openWarmStream();
           markConnected();
           break;
-        case 'offer': {
-          const sessionId = message.offer.session_id;
-          if (sessions.has(sessionId)) break;
-          const session = serveSession(client, auth, sessionId, log);
-          sessions.set(sessionId, session);
-          void session.done.then(() => sessions.delete(sessionId));
+        case 'offer':
+          track(serveSession(client, auth, message.offer.session_id, log));
           break;
-        }
         case 'heartbeat':
           break;
       }
@@ -89,6 +104,7 @@ export function startAgent(config: AgentConfig, log: Logger): RunningAgent {
     const onClosed = (error?: grpc.ServiceError) => {
       if (closed) return;
       closed = true;
+      controlReady = false;
       clearInterval(heartbeat);
       if (stopped) return;
       if (error?.code === grpc.status.UNAUTHENTICATED || error?.code === grpc.status.PERMISSION_DENIED) {
@@ -117,6 +133,7 @@ export function startAgent(config: AgentConfig, log: Logger): RunningAgent {
     connected,
     async stop() {
       stopped = true;
+      controlReady = false;
       clearTimeout(retryTimer);
       clearInterval(heartbeat);
       for (const session of sessions.values()) session.kill('agent stopped');

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { constants as osConstants, tmpdir } from 'node:os';
 import path from 'node:path';
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { ExecSpec, OutputStreamName, SessionExit } from '../wire/transport.js';
 
@@ -32,7 +33,8 @@ export class ProcessRunner {
 
   constructor(private readonly events: RunnerEvents) {}
 
-  async start(spec: ExecSpec): Promise<void> {
+  /** Starts the process; it exists when this returns, so stdin can be written right away. */
+  start(spec: ExecSpec): void {
     // proto3 leaves empty repeated and map fields out.
     const [program, ...args] = spec.command ?? [];
     if (!program) {
@@ -49,7 +51,8 @@ export class ProcessRunner {
       for (const [name, content] of Object.entries(spec.files ?? {})) {
         const file = path.join(tmpdir(), `gatehouse-${randomUUID()}.envfs`);
         this.tempFiles.push(file);
-        await writeFile(file, content, { mode: 0o600 });
+        // Synchronous on purpose: secrets are small, and the process must exist when start returns.
+        writeFileSync(file, content, { mode: 0o600 });
         env[name] = file;
       }
     } catch (error) {

@@ -8,24 +8,43 @@ import {
 } from '../wire/transport.js';
 import { ProcessRunner } from './process-runner.js';
 
+export interface SessionHandle {
+  kill(reason: string): void;
+  /** Resolves with the session id once the gateway hands this stream a session. */
+  claimed: Promise<string>;
+  done: Promise<void>;
+}
+
 /**
- * Serves one offered session on its own Session stream: receives the spec and stdin, runs the
+ * Serves one session on its own Session stream: receives the spec and stdin, runs the
  * process, sends output and the exit. If the stream breaks, the process is killed: a session
  * nobody records must not keep running.
+ *
+ * Opened with a session id, the stream serves that offered session. Opened without one it is
+ * a warm stream: it waits, ready, until the gateway sends it the next session's spec, which
+ * takes the offer round trip off an exec's critical path.
  */
 export function serveSession(
   client: AgentTransportClientApi,
   authMetadata: grpc.Metadata,
-  sessionId: string,
+  offeredSessionId: string | undefined,
   log: Logger,
-): { kill(reason: string): void; done: Promise<void> } {
+): SessionHandle {
   const metadata = authMetadata.clone();
-  metadata.set(METADATA_SESSION_ID, sessionId);
+  if (offeredSessionId) metadata.set(METADATA_SESSION_ID, offeredSessionId);
   const stream: AgentSessionStream = client.Session(metadata);
+  let sessionId = offeredSessionId ?? '';
   let finished = false;
 
   let resolveDone!: () => void;
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
+  let resolveClaimed!: (sessionId: string) => void;
+  let rejectClaimed!: (error: Error) => void;
+  const claimed = new Promise<string>((resolve, reject) => {
+    resolveClaimed = resolve;
+    rejectClaimed = reject;
+  });
+  claimed.catch(() => {});
 
   const runner = new ProcessRunner({
     onOutput(streamName, data) {
@@ -44,10 +63,16 @@ export function serveSession(
 
   stream.on('data', (message: GatewaySessionMessage) => {
     switch (message.kind) {
-      case 'spec':
-        log.info({ sessionId, command: message.spec.command[0] }, 'session started');
-        void runner.start(message.spec);
+      case 'spec': {
+        const spec = message.spec;
+        sessionId = spec.session_id || sessionId;
+        resolveClaimed(sessionId);
+        log.info({ sessionId, command: spec.command?.[0] }, 'session started');
+        runner.start(spec);
+        if (spec.stdin?.length) runner.writeStdin(spec.stdin);
+        if (spec.stdin_complete) runner.endStdin();
         break;
+      }
       case 'stdin':
         if (!runner.writeStdin(message.stdin.data)) {
           stream.pause();
@@ -63,10 +88,13 @@ export function serveSession(
     }
   });
   const onBroken = (error?: Error) => {
+    rejectClaimed(new Error('session stream closed before it was used'));
     if (!finished) {
-      log.warn({ sessionId, err: error?.message }, 'session stream lost; killing the process');
       finished = true;
-      runner.kill('session stream to the gateway was lost');
+      if (sessionId) {
+        log.warn({ sessionId, err: error?.message }, 'session stream lost; killing the process');
+        runner.kill('session stream to the gateway was lost');
+      }
     }
     resolveDone();
   };
@@ -76,8 +104,10 @@ export function serveSession(
 
   return {
     kill(reason: string) {
-      runner.kill(reason);
+      if (sessionId) runner.kill(reason);
+      else stream.cancel();
     },
+    claimed,
     done,
   };
 }

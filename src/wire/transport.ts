@@ -58,6 +58,9 @@ export interface ExecSpec {
   command: string[];
   env: Record<string, Buffer>;
   files: Record<string, Buffer>;
+  stdin?: Buffer;
+  stdin_complete?: boolean;
+  session_id?: string;
 }
 
 export type GatewaySessionMessage =

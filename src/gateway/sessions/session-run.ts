@@ -94,15 +94,25 @@ export class SessionRun {
     return Math.round(Number(process.hrtime.bigint() - this.startedAt) / 1e3) / 1e6;
   }
 
-  async run(spec: ExecSpec, script: Buffer): Promise<void> {
+  /**
+   * Runs the session. The agent's stream is obtained while the session row is being stored
+   * (`rowStored`), so the two waits overlap; nothing is recorded or run before the row exists,
+   * and if storing it fails the run is dropped without a trace.
+   */
+  async run(spec: ExecSpec, script: Buffer, rowStored: Promise<unknown>): Promise<void> {
+    const streamReady = this.acquireStream();
+    streamReady.catch(() => {});
+    try {
+      await rowStored;
+    } catch {
+      this.finished = true;
+      void streamReady.then((stream) => stream.end(), () => {});
+      return;
+    }
     const flushTimer = setInterval(() => void this.recorder.flush().catch(() => {}), FLUSH_INTERVAL_MS);
     try {
       await this.recorder.append('i', 0, script);
-      if (!(await this.deps.hub.waitForAgent(this.agentId, this.deps.agentConnectWaitMs))) {
-        throw new AgentOfflineError('agent is offline');
-      }
-      if (this.killReason) throw new AgentOfflineError(this.killReason);
-      const stream = await this.deps.hub.openSession(this.agentId, this.sessionId, SESSION_OPEN_TIMEOUT_MS);
+      const stream = await streamReady;
       this.stream = stream;
       if (this.killReason) this.sendKill(this.killReason);
       await this.send(stream, spec, script);
@@ -118,6 +128,14 @@ export class SessionRun {
     } finally {
       clearInterval(flushTimer);
     }
+  }
+
+  private async acquireStream(): Promise<GatewaySessionStream> {
+    if (!(await this.deps.hub.waitForAgent(this.agentId, this.deps.agentConnectWaitMs))) {
+      throw new AgentOfflineError('agent is offline');
+    }
+    if (this.killReason) throw new AgentOfflineError(this.killReason);
+    return this.deps.hub.openSession(this.agentId, this.sessionId, SESSION_OPEN_TIMEOUT_MS);
   }
 
   kill(reason: string): void {
@@ -138,8 +156,11 @@ export class SessionRun {
   private async send(stream: GatewaySessionStream, spec: ExecSpec, script: Buffer): Promise<void> {
     const write = (message: Parameters<GatewaySessionStream['write']>[0]) =>
       stream.write(message) ? Promise.resolve() : new Promise<void>((resolve) => stream.once('drain', resolve));
-    await write({ spec });
-    for (let offset = 0; offset < script.length; offset += DATA_CHUNK_BYTES) {
+    const head = script.subarray(0, DATA_CHUNK_BYTES);
+    const complete = head.length === script.length;
+    await write({ spec: { ...spec, session_id: this.sessionId, stdin: head, stdin_complete: complete } });
+    if (complete) return;
+    for (let offset = head.length; offset < script.length; offset += DATA_CHUNK_BYTES) {
       if (stream.destroyed || this.killReason) return;
       await write({ stdin: { data: script.subarray(offset, offset + DATA_CHUNK_BYTES) } });
     }
@@ -175,13 +196,14 @@ export class SessionRun {
       this.output.add(text);
       await this.recorder.append('e', this.elapsedSeconds(), text).catch(() => {});
     }
-    let recorderError: Error | undefined;
-    await this.recorder.flush().catch((e: Error) => (recorderError = e));
-    if (recorderError) this.deps.log.error({ err: recorderError, sessionId: this.sessionId }, 'failed storing session recording');
+    // The recording's last segment and the session row are independent writes: do both at once.
     const metrics = { event_size: this.recorder.eventSize, truncated: this.recorder.truncated };
-    await this.deps
-      .finishSession(this.sessionId, { exitCode, endReason: error ?? null, metrics })
-      .catch((e: Error) => this.deps.log.error({ err: e, sessionId: this.sessionId }, 'failed closing session'));
+    await Promise.all([
+      this.recorder.flush().catch((e: Error) => this.deps.log.error({ err: e, sessionId: this.sessionId }, 'failed storing session recording')),
+      this.deps
+        .finishSession(this.sessionId, { exitCode, endReason: error ?? null, metrics })
+        .catch((e: Error) => this.deps.log.error({ err: e, sessionId: this.sessionId }, 'failed closing session')),
+    ]);
     this.resolveOutcome({ exitCode, error, executionTimeMs });
   }
 }

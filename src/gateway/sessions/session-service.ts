@@ -75,11 +75,18 @@ export function createSessionService(deps: SessionServiceDeps) {
     const secrets = deps.connections.openSecrets(connection);
     const env: Record<string, Buffer> = {};
     const files: Record<string, Buffer> = {};
+    // A name is a variable or a file, never both: the agent lets files win, so a later
+    // (stronger) source placing a name must also drop it from the other map.
     const place = (key: string, base64: string) => {
       const match = ENV_KEY.exec(key)!;
       const value = Buffer.from(base64, 'base64');
-      if (match[1] === 'envvar') env[match[2]!] = value;
-      else files[match[2]!] = value;
+      if (match[1] === 'envvar') {
+        env[match[2]!] = value;
+        delete files[match[2]!];
+      } else {
+        files[match[2]!] = value;
+        delete env[match[2]!];
+      }
     };
     for (const [key, value] of Object.entries(request.env_vars ?? {})) {
       if (!ENV_KEY.test(key)) throw new UnprocessableError(`env_vars: key "${key}" must be envvar:NAME or filesystem:NAME`);
@@ -96,7 +103,10 @@ export function createSessionService(deps: SessionServiceDeps) {
     };
     // The HOOP_ names too, so scripts written for the reference keep working.
     for (const prefix of ['GATEHOUSE_', 'HOOP_']) {
-      for (const [name, value] of Object.entries(sessionVars)) env[prefix + name] = Buffer.from(value);
+      for (const [name, value] of Object.entries(sessionVars)) {
+        env[prefix + name] = Buffer.from(value);
+        delete files[prefix + name];
+      }
     }
     return { command: [...connection.command, ...(request.client_args ?? [])], env, files };
   }
@@ -165,7 +175,7 @@ export function createSessionService(deps: SessionServiceDeps) {
       const sessionId = randomUUID();
       const script = Buffer.from(request.script ?? '', 'utf8');
       const spec = buildSpec(connection, request, identity, sessionId);
-      await deps.sessions.insert({
+      const rowStored = deps.sessions.insert({
         id: sessionId,
         connection: connection.name,
         connectionType: connection.type,
@@ -195,7 +205,8 @@ export function createSessionService(deps: SessionServiceDeps) {
         deps.execOutputMaxBytes,
       );
       running.set(sessionId, run);
-      void run.run(spec, script).finally(() => running.delete(sessionId));
+      void run.run(spec, script, rowStored).finally(() => running.delete(sessionId));
+      await rowStored;
 
       let timer: NodeJS.Timeout | undefined;
       const outcome = await Promise.race([

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../log.js';
 import { InvalidDsnError, parseAgentDsn } from '../../wire/agent-dsn.js';
@@ -20,9 +21,15 @@ import type { AgentRecord, AgentStore } from '../agents/agent-store.js';
 
 interface LiveAgent {
   record: AgentRecord;
+  keyHash: string;
   control: GatewayControlStream;
   sessionStreams: Set<GatewaySessionStream>;
+  /** Warm Session streams the agent opened ahead of time, ready for the next session. */
+  warmStreams: GatewaySessionStream[];
 }
+
+/** Warm streams kept per agent; the agent keeps one open, a few cover reconnect races. */
+const MAX_WARM_STREAMS = 4;
 
 interface PendingSession {
   agentId: string;
@@ -30,6 +37,10 @@ interface PendingSession {
 }
 
 export class AgentOfflineError extends Error {}
+
+function sameHash(a: string, b: string): boolean {
+  return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+}
 
 export function createAgentHub(deps: {
   agents: Pick<AgentStore, 'findByKeyHash' | 'markConnected' | 'markDisconnected' | 'touch'>;
@@ -41,19 +52,24 @@ export function createAgentHub(deps: {
   const pendingSessions = new Map<string, PendingSession>();
   const disconnectListeners: Array<(agentId: string) => void> = [];
 
-  async function authenticate(metadata: grpc.Metadata): Promise<AgentRecord> {
+  /** The DSN's agent name and the hash of its secret, which is all the store keeps. */
+  function presentedCredential(metadata: grpc.Metadata): { name: string; keyHash: string } {
     const header = String(metadata.get('authorization')[0] ?? '');
     const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
-    let dsn;
     try {
-      dsn = parseAgentDsn(token);
+      const dsn = parseAgentDsn(token);
+      return { name: dsn.name, keyHash: sha256Hex(dsn.secret) };
     } catch (error) {
       if (error instanceof InvalidDsnError) throw grpcError(grpc.status.UNAUTHENTICATED, 'invalid authentication');
       throw error;
     }
-    const agent = await deps.agents.findByKeyHash(sha256Hex(dsn.secret));
-    if (!agent || agent.name !== dsn.name) throw grpcError(grpc.status.UNAUTHENTICATED, 'invalid authentication');
-    return agent;
+  }
+
+  async function authenticate(metadata: grpc.Metadata): Promise<{ agent: AgentRecord; keyHash: string }> {
+    const credential = presentedCredential(metadata);
+    const agent = await deps.agents.findByKeyHash(credential.keyHash);
+    if (!agent || agent.name !== credential.name) throw grpcError(grpc.status.UNAUTHENTICATED, 'invalid authentication');
+    return { agent, keyHash: credential.keyHash };
   }
 
   function grpcError(code: grpc.status, details: string): Partial<grpc.ServiceError> {
@@ -68,8 +84,9 @@ export function createAgentHub(deps: {
 
   async function handleControl(call: GatewayControlStream): Promise<void> {
     let agent: AgentRecord;
+    let keyHash: string;
     try {
-      agent = await authenticate(call.metadata);
+      ({ agent, keyHash } = await authenticate(call.metadata));
     } catch (error) {
       reject(call, error);
       return;
@@ -78,7 +95,7 @@ export function createAgentHub(deps: {
       reject(call, grpcError(grpc.status.FAILED_PRECONDITION, 'agent already connected'));
       return;
     }
-    const entry: LiveAgent = { record: agent, control: call, sessionStreams: new Set() };
+    const entry: LiveAgent = { record: agent, keyHash, control: call, sessionStreams: new Set(), warmStreams: [] };
     live.set(agent.id, entry);
     const heartbeat = setInterval(() => {
       call.write({ heartbeat: {} });
@@ -90,7 +107,7 @@ export function createAgentHub(deps: {
       clearInterval(heartbeat);
       if (live.get(agent.id) !== entry) return;
       live.delete(agent.id);
-      for (const stream of entry.sessionStreams) stream.end();
+      for (const stream of [...entry.sessionStreams, ...entry.warmStreams]) stream.end();
       log.info({ agent: agent.name }, 'agent disconnected');
       void deps.agents.markDisconnected(agent.id).catch((err: Error) => log.error({ err }, 'failed recording agent status'));
       for (const listener of disconnectListeners) listener(agent.id);
@@ -128,27 +145,55 @@ export function createAgentHub(deps: {
     });
   }
 
-  async function handleSession(call: GatewaySessionStream): Promise<void> {
-    let agent: AgentRecord;
+  /**
+   * A Session stream is accepted only from a live agent, checked against the credential its
+   * control stream authenticated with: either for a session offered to it (`session-id` set)
+   * or, without a session id, as a warm stream kept for its next session.
+   */
+  function handleSession(call: GatewaySessionStream): void {
+    let credential: { name: string; keyHash: string };
     try {
-      agent = await authenticate(call.metadata);
+      credential = presentedCredential(call.metadata);
     } catch (error) {
       reject(call, error);
       return;
     }
+    const owner = [...live.values()].find((agent) => agent.record.name === credential.name);
+    if (!owner || !sameHash(owner.keyHash, credential.keyHash)) {
+      reject(call, grpcError(grpc.status.UNAUTHENTICATED, 'invalid authentication'));
+      return;
+    }
     const sessionId = String(call.metadata.get(METADATA_SESSION_ID)[0] ?? '');
+    if (!sessionId) {
+      if (owner.warmStreams.length >= MAX_WARM_STREAMS) {
+        reject(call, grpcError(grpc.status.RESOURCE_EXHAUSTED, 'enough warm session streams'));
+        return;
+      }
+      owner.warmStreams.push(call);
+      const dropWarm = () => {
+        const index = owner.warmStreams.indexOf(call);
+        if (index >= 0) owner.warmStreams.splice(index, 1);
+      };
+      call.on('close', dropWarm);
+      call.on('error', dropWarm);
+      call.on('cancelled', dropWarm);
+      return;
+    }
     const pending = pendingSessions.get(sessionId);
-    const owner = live.get(agent.id);
-    if (!pending || pending.agentId !== agent.id || !owner) {
+    if (!pending || pending.agentId !== owner.record.id) {
       reject(call, grpcError(grpc.status.NOT_FOUND, 'no such session offered to this agent'));
       return;
     }
     pendingSessions.delete(sessionId);
+    adopt(owner, call);
+    pending.resolve(call);
+  }
+
+  function adopt(owner: LiveAgent, call: GatewaySessionStream): void {
     owner.sessionStreams.add(call);
     const forget = () => owner.sessionStreams.delete(call);
     call.on('close', forget);
     call.on('error', forget);
-    pending.resolve(call);
   }
 
   const server = new grpc.Server({
@@ -161,7 +206,7 @@ export function createAgentHub(deps: {
   });
   server.addService(agentTransportService, {
     Connect: (call: GatewayControlStream) => void handleControl(call),
-    Session: (call: GatewaySessionStream) => void handleSession(call),
+    Session: (call: GatewaySessionStream) => handleSession(call),
   });
 
   return {
@@ -196,10 +241,18 @@ export function createAgentHub(deps: {
       });
     },
 
-    /** Offers a session to its agent and resolves with the Session stream the agent opens. */
+    /**
+     * A Session stream of the agent for this session: a warm one when the agent has one ready,
+     * otherwise the one it opens when offered the session.
+     */
     openSession(agentId: string, sessionId: string, timeoutMs: number): Promise<GatewaySessionStream> {
       const agent = live.get(agentId);
       if (!agent) return Promise.reject(new AgentOfflineError('agent is offline'));
+      for (let warm = agent.warmStreams.shift(); warm; warm = agent.warmStreams.shift()) {
+        if (warm.destroyed || warm.cancelled) continue;
+        adopt(agent, warm);
+        return Promise.resolve(warm);
+      }
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           pendingSessions.delete(sessionId);
