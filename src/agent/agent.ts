@@ -20,8 +20,6 @@ const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 15_000;
 
 export interface RunningAgent {
-  /** Resolves when the agent is connected for the first time. */
-  connected: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -52,8 +50,6 @@ export function startAgent(config: AgentConfig, log: Logger): RunningAgent {
   let retryTimer: NodeJS.Timeout | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
   let attempt = 0;
-  let markConnected!: () => void;
-  const connected = new Promise<void>((resolve) => (markConnected = resolve));
 
   const hello = {
     version: VERSION,
@@ -91,7 +87,6 @@ export function startAgent(config: AgentConfig, log: Logger): RunningAgent {
           log.info({ agent: message.welcome.agent_name, gateway: address }, 'connected to the gateway');
           controlReady = true;
           openWarmStream();
-          markConnected();
           break;
         case 'offer':
           track(serveSession(client, auth, message.offer.session_id, log));
@@ -130,7 +125,6 @@ export function startAgent(config: AgentConfig, log: Logger): RunningAgent {
   connect();
 
   return {
-    connected,
     async stop() {
       stopped = true;
       controlReady = false;

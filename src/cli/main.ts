@@ -1,3 +1,5 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, loadAgentConfig, loadGatewayConfig } from '../config.js';
 import { startAgent } from '../agent/agent.js';
 import { httpLogSerializers } from '../gateway/http/app.js';
@@ -10,7 +12,7 @@ const USAGE = `gatehouse ${VERSION}: access gateway for databases and servers
 Usage: gatehouse <command>
 
 Commands:
-  start     gateway + embedded agent + store, with a ready "bash" connection
+  start     gateway + embedded agent (a child process) + store, with a ready "bash" connection
   gateway   the gateway only (HTTP API and agent gRPC port)
   agent     an agent only; reads GATEHOUSE_AGENT_KEY (the token from POST /api/agents)
   version   print the version
@@ -18,6 +20,10 @@ Commands:
 Configuration is read from the environment; see README.md.`;
 
 const EMBEDDED_AGENT_NAME = 'embedded';
+const EMBEDDED_AGENT_RESTART_MS = 1000;
+const EMBEDDED_AGENT_STOP_MS = 8000;
+const EMBEDDED_AGENT_READY_MS = 15_000;
+const BIN = fileURLToPath(new URL('../../bin/gatehouse', import.meta.url));
 
 /** Runs until SIGINT/SIGTERM, then stops cleanly; a second signal exits at once. */
 function untilSignal(log: Logger, stop: () => Promise<void>): void {
@@ -38,17 +44,56 @@ function untilSignal(log: Logger, stop: () => Promise<void>): void {
   process.on('SIGTERM', onSignal);
 }
 
+/**
+ * The embedded agent of `gatehouse start`: the same `gatehouse agent`, as a child process
+ * connected over the real gRPC port. A process of its own keeps forks cheap (forking the
+ * gateway, with its embedded store, costs milliseconds per command) and a crash contained;
+ * it is restarted if it dies.
+ */
+function superviseEmbeddedAgent(token: string, grpcUrl: string, log: Logger): { stop(): Promise<void> } {
+  const env: Record<string, string> = { GATEHOUSE_AGENT_KEY: token, GATEHOUSE_GRPC_URL: grpcUrl };
+  for (const name of ['PATH', 'HOME', 'LANG', 'TZ', 'GATEHOUSE_LOG_LEVEL']) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  let child: ChildProcess | undefined;
+  let stopping = false;
+  const start = () => {
+    child = spawn(process.execPath, [BIN, 'agent'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('exit', (code, signal) => {
+      if (stopping) return;
+      log.error({ code, signal }, 'the embedded agent stopped; restarting it');
+      setTimeout(start, EMBEDDED_AGENT_RESTART_MS);
+    });
+  };
+  start();
+  return {
+    async stop() {
+      stopping = true;
+      const running = child;
+      if (!running || running.exitCode !== null || running.signalCode !== null) return;
+      const exited = new Promise((resolve) => running.on('exit', resolve));
+      running.kill('SIGTERM');
+      const timer = setTimeout(() => running.kill('SIGKILL'), EMBEDDED_AGENT_STOP_MS);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
 async function runGateway(withEmbeddedAgent: boolean): Promise<void> {
   const config = loadGatewayConfig();
   const log = createLogger('gatehouse', config.logLevel, httpLogSerializers);
   const gateway = await startGateway(config, log);
-  let agent: ReturnType<typeof startAgent> | undefined;
+  let agent: { stop(): Promise<void> } | undefined;
   if (withEmbeddedAgent) {
     const { agentId, token } = await gateway.agents.issueManagedToken(EMBEDDED_AGENT_NAME, 'embedded');
-    agent = startAgent({ agentKey: token, grpcUrl: gateway.grpcUrl, logLevel: config.logLevel }, log.child({ component: 'agent' }));
+    agent = superviseEmbeddedAgent(token, gateway.grpcUrl, log);
     const created = await gateway.connections.ensure({ name: 'bash', type: 'custom', subtype: '', command: ['bash'], agent_id: agentId });
     if (created) log.info('created the connection "bash" on the embedded agent');
-    await agent.connected;
+    if (!(await gateway.waitForAgent(agentId, EMBEDDED_AGENT_READY_MS))) {
+      log.warn('the embedded agent has not connected yet');
+    }
   }
   log.info({ url: gateway.httpUrl }, 'gatehouse is ready');
   untilSignal(log, async () => {

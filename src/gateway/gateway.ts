@@ -28,6 +28,7 @@ export interface RunningGateway {
   grpcUrl: string;
   agents: AgentService;
   connections: ConnectionService;
+  waitForAgent(agentId: string, timeoutMs: number): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -95,6 +96,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     grpcUrl: `grpc://${config.grpc.host}:${grpcPort}`,
     agents,
     connections,
+    waitForAgent: hub.waitForAgent,
     async stop() {
       // Ending the runs first lets exec requests still waiting on them answer, so close can finish.
       await Promise.all([sessions.stopAll('the gateway stopped'), app.close()]);
