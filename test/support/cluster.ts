@@ -96,6 +96,8 @@ export interface Cluster {
   grpcAddr: string;
   adminKey: string;
   dataDir: string;
+  /** The cluster's own PostgreSQL database (postgres store only). */
+  postgresUri?: string;
   gateway: ProcessHandle;
   agent: ProcessHandle;
   agentToken: string;
@@ -130,6 +132,7 @@ export async function startCluster(store: StoreKind, env: Record<string, string>
     grpcAddr,
     adminKey: '',
     dataDir,
+    postgresUri: database?.uri,
     gateway: undefined as unknown as ProcessHandle,
     agent: undefined as unknown as ProcessHandle,
     agentToken: '',

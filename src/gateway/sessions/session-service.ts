@@ -251,7 +251,10 @@ export function createSessionService(deps: SessionServiceDeps) {
       if (!options.expand.includes('event_stream')) {
         return [JSON.stringify(view)];
       }
-      const format = (options.eventStream ?? 'raw') as EventStreamFormat;
+      // raw-queries rewrites only postgres wire-protocol recordings, which exec never produces:
+      // every other recording is returned as stored.
+      const requested = options.eventStream === 'raw-queries' ? 'raw' : options.eventStream;
+      const format = (requested ?? 'raw') as EventStreamFormat;
       if (!['raw', 'utf8', 'base64'].includes(format)) {
         throw new UnprocessableError('event_stream attribute has an unknown type format');
       }
