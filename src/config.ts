@@ -102,9 +102,14 @@ function readSecretKey(env: Env): Buffer | undefined {
   return key;
 }
 
+/** A host to reach a listener on from this machine: wildcards become loopback, IPv6 gets brackets. */
+export function reachableHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
 function urlHost(address: ListenAddress): string {
-  const host = address.host === '0.0.0.0' || address.host === '::' ? '127.0.0.1' : address.host;
-  return host.includes(':') ? `[${host}]:${address.port}` : `${host}:${address.port}`;
+  return `${reachableHost(address.host)}:${address.port}`;
 }
 
 function readLogLevel(env: Env): string {

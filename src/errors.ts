@@ -1,6 +1,6 @@
 /**
  * The one error hierarchy. Services throw these; the HTTP layer maps them to statuses in
- * one place (src/gateway/http/error-handler.ts). The message is what the caller sees, so it
+ * one place (the error handler in src/gateway/http/app.ts). The message is what the caller sees, so it
  * never carries a secret or a stack trace.
  */
 export abstract class GatehouseError extends Error {
@@ -37,4 +37,9 @@ export class GoneError extends GatehouseError {
 
 export class UnprocessableError extends GatehouseError {
   readonly status = 422;
+}
+
+/** A server-side fault the operator can act on; the message says what to fix. */
+export class ServerConfigurationError extends GatehouseError {
+  readonly status = 500;
 }

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { GatewayConfig } from '../config.js';
+import { reachableHost, type GatewayConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import { createAgentService, type AgentService } from './agents/agent-service.js';
 import { createAgentStore } from './agents/agent-store.js';
@@ -88,12 +88,12 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const grpcPort = await hub.listen(config.grpc.host, config.grpc.port);
   await app.listen({ host: config.http.host, port: config.http.port });
   const httpPort = (app.server.address() as { port: number }).port;
-  const httpUrl = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${httpPort}`;
+  const httpUrl = `http://${reachableHost(config.http.host)}:${httpPort}`;
   log.info({ http: httpUrl, grpc: `${config.grpc.host}:${grpcPort}`, store: store.kind }, 'gateway listening');
 
   return {
     httpUrl,
-    grpcUrl: `grpc://${config.grpc.host}:${grpcPort}`,
+    grpcUrl: `grpc://${reachableHost(config.grpc.host)}:${grpcPort}`,
     agents,
     connections,
     waitForAgent: hub.waitForAgent,

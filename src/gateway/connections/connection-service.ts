@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictError, NotFoundError, UnprocessableError } from '../../errors.js';
+import { ConflictError, NotFoundError, ServerConfigurationError, UnprocessableError } from '../../errors.js';
 import type { Sealer } from '../secrets/sealer.js';
 import type { ConnectionStore } from './connection-store.js';
 import type { Connection, ConnectionInput, ConnectionRecord, ConnectionWrite } from './connection-types.js';
@@ -79,8 +79,25 @@ export function createConnectionService(deps: {
 }) {
   const { store, sealer } = deps;
 
-  function openSecrets(record: Pick<ConnectionRecord, 'secretSealed'>): SecretMap {
-    return record.secretSealed ? (JSON.parse(sealer.open(record.secretSealed).toString('utf8')) as SecretMap) : {};
+  function openSecrets(record: Pick<ConnectionRecord, 'name' | 'secretSealed'>): SecretMap {
+    if (!record.secretSealed) return {};
+    try {
+      return JSON.parse(sealer.open(record.secretSealed).toString('utf8')) as SecretMap;
+    } catch {
+      throw new ServerConfigurationError(
+        `the secrets of connection ${record.name} cannot be decrypted: GATEHOUSE_SECRET_KEY is not the key they were stored with`,
+      );
+    }
+  }
+
+  /** Secrets as shown: keys with redacted values; unreadable secrets show as none. */
+  function describeSecrets(record: ConnectionRecord): SecretMap {
+    try {
+      return openSecrets(record);
+    } catch (error) {
+      if (error instanceof ServerConfigurationError) return {};
+      throw error;
+    }
   }
 
   function sealSecrets(secrets: SecretMap): Buffer | null {
@@ -132,7 +149,7 @@ export function createConnectionService(deps: {
   }
 
   function toView(record: ConnectionRecord): Connection {
-    const secrets = openSecrets(record);
+    const secrets = describeSecrets(record);
     const db = secrets['envvar:DB'];
     return {
       id: record.id,

@@ -81,6 +81,7 @@ export async function createApp(deps: { log: Logger; auth: Pick<AuthService, 'au
 
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown; code?: string }, request, reply) => {
     if (error instanceof GatehouseError) {
+      if (error.status >= 500) request.log.error({ err: error }, 'request failed');
       return reply.status(error.status).send({ message: error.message });
     }
     if (error.validation) {
