@@ -25,8 +25,11 @@ const EMBEDDED_AGENT_STOP_MS = 8000;
 const EMBEDDED_AGENT_READY_MS = 15_000;
 const BIN = fileURLToPath(new URL('../../bin/gatehouse', import.meta.url));
 
-/** Runs until SIGINT/SIGTERM, then stops cleanly; a second signal exits at once. */
-function untilSignal(log: Logger, stop: () => Promise<void>): void {
+/**
+ * Runs until SIGINT/SIGTERM, then stops cleanly; a second signal exits at once. Returns a
+ * function that stops the same way, unless a stop is already under way.
+ */
+function untilSignal(log: Logger, stop: () => Promise<void>): () => void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(130);
@@ -42,6 +45,9 @@ function untilSignal(log: Logger, stop: () => Promise<void>): void {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  return () => {
+    if (!stopping) onSignal('SIGTERM');
+  };
 }
 
 /**
@@ -59,7 +65,8 @@ function superviseEmbeddedAgent(token: string, grpcUrl: string, log: Logger): { 
   let child: ChildProcess | undefined;
   let stopping = false;
   const start = () => {
-    child = spawn(process.execPath, [BIN, 'agent'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    // The IPC channel is how the agent notices this process is gone, however it ended.
+    child = spawn(process.execPath, [BIN, 'agent'], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.on('exit', (code, signal) => {
       if (stopping) return;
       log.error({ code, signal }, 'the embedded agent stopped; restarting it');
@@ -86,6 +93,11 @@ async function runGateway(withEmbeddedAgent: boolean): Promise<void> {
   const log = createLogger('gatehouse', config.logLevel, httpLogSerializers);
   const gateway = await startGateway(config, log);
   let agent: { stop(): Promise<void> } | undefined;
+  // Handled from here on: a signal while the embedded agent starts must stop it too.
+  untilSignal(log, async () => {
+    await agent?.stop();
+    await gateway.stop();
+  });
   if (withEmbeddedAgent) {
     const { agentId, token } = await gateway.agents.issueManagedToken(EMBEDDED_AGENT_NAME, 'embedded');
     agent = superviseEmbeddedAgent(token, gateway.grpcUrl, log);
@@ -96,17 +108,20 @@ async function runGateway(withEmbeddedAgent: boolean): Promise<void> {
     }
   }
   log.info({ url: gateway.httpUrl }, 'gatehouse is ready');
-  untilSignal(log, async () => {
-    await agent?.stop();
-    await gateway.stop();
-  });
 }
 
 function runAgent(): void {
   const config = loadAgentConfig();
   const log = createLogger('gatehouse-agent', config.logLevel);
   const agent = startAgent(config, log);
-  untilSignal(log, () => agent.stop());
+  const stop = untilSignal(log, () => agent.stop());
+  // The embedded agent of `gatehouse start` has an IPC channel to it: when that process is
+  // gone (even SIGKILLed), stop instead of living on as an orphan.
+  process.channel?.unref();
+  process.once('disconnect', () => {
+    log.info('the gatehouse process that started this agent is gone');
+    stop();
+  });
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -1,4 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { reachableHost, type GatewayConfig } from '../config.js';
 import type { Logger } from '../log.js';
@@ -23,6 +24,22 @@ import { openStore } from './store/db.js';
 import { registerSystemRoutes } from './system/system-routes.js';
 import { createAgentHub } from './transport/agent-hub.js';
 
+/**
+ * This gateway's identity, kept in its data dir so it survives restarts: what it owned before
+ * a crash (agent streams, running sessions) is what it settles at start-up.
+ */
+async function loadOrCreateGatewayId(dataDir: string): Promise<string> {
+  const file = path.join(dataDir, 'gateway-id');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const id = randomUUID();
+  await writeFile(file, id + '\n', { mode: 0o600 });
+  return id;
+}
+
 export interface RunningGateway {
   httpUrl: string;
   grpcUrl: string;
@@ -39,8 +56,9 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const { db } = store;
 
   const sealer = createSealer(await loadOrCreateSecretKey(config.secretKey, config.dataDir));
-  const agentStore = createAgentStore(db);
-  await agentStore.markAllDisconnected();
+  const gatewayId = await loadOrCreateGatewayId(config.dataDir);
+  const agentStore = createAgentStore(db, gatewayId);
+  await agentStore.markOwnDisconnected();
   const hub = createAgentHub({ agents: agentStore, log: log.child({ component: 'agent-hub' }) });
 
   let segments: SegmentStore;
@@ -56,7 +74,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const connections = createConnectionService({ store: createConnectionStore(db), sealer });
   const agents = createAgentService({ store: agentStore, grpcUrl: config.grpcUrl, disconnect: hub.disconnect });
   const sessions = createSessionService({
-    sessions: createSessionStore(db),
+    sessions: createSessionStore(db, gatewayId),
     downloadTokens: createDownloadTokenStore(db),
     connections,
     segments,

@@ -16,7 +16,9 @@ export interface AgentRecord {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function fromRow(row: Omit<Selectable<AgentsTable>, 'key_hash'>): AgentRecord {
+const COLUMNS = ['id', 'name', 'mode', 'status', 'metadata', 'last_seen_at', 'created_at'] as const;
+
+function fromRow(row: Pick<Selectable<AgentsTable>, (typeof COLUMNS)[number]>): AgentRecord {
   return {
     id: row.id,
     name: row.name,
@@ -28,9 +30,8 @@ function fromRow(row: Omit<Selectable<AgentsTable>, 'key_hash'>): AgentRecord {
   };
 }
 
-const COLUMNS = ['id', 'name', 'mode', 'status', 'metadata', 'last_seen_at', 'created_at'] as const;
-
-export function createAgentStore(db: Db) {
+/** `gatewayId` names the gateway this store speaks for: it owns the streams it marks connected. */
+export function createAgentStore(db: Db, gatewayId: string) {
   return {
     async insert(agent: { id: string; name: string; mode: string; keyHash: string }): Promise<boolean> {
       const result = await db
@@ -73,7 +74,7 @@ export function createAgentStore(db: Db) {
     async markConnected(id: string, metadata: Record<string, string>): Promise<void> {
       await db
         .updateTable('agents')
-        .set({ status: 'CONNECTED', metadata: JSON.stringify(metadata), last_seen_at: new Date() })
+        .set({ status: 'CONNECTED', metadata: JSON.stringify(metadata), last_seen_at: new Date(), gateway_id: gatewayId })
         .where('id', '=', id)
         .execute();
     },
@@ -83,12 +84,22 @@ export function createAgentStore(db: Db) {
     },
 
     async markDisconnected(id: string): Promise<void> {
-      await db.updateTable('agents').set({ status: 'DISCONNECTED', last_seen_at: new Date() }).where('id', '=', id).execute();
+      await db
+        .updateTable('agents')
+        .set({ status: 'DISCONNECTED', last_seen_at: new Date() })
+        .where('id', '=', id)
+        .where('gateway_id', '=', gatewayId)
+        .execute();
     },
 
     /** At start-up: no stream survives a restart of the gateway that held it. */
-    async markAllDisconnected(): Promise<void> {
-      await db.updateTable('agents').set({ status: 'DISCONNECTED' }).where('status', '=', 'CONNECTED').execute();
+    async markOwnDisconnected(): Promise<void> {
+      await db
+        .updateTable('agents')
+        .set({ status: 'DISCONNECTED' })
+        .where('status', '=', 'CONNECTED')
+        .where((eb) => eb.or([eb('gateway_id', '=', gatewayId), eb('gateway_id', 'is', null)]))
+        .execute();
     },
   };
 }

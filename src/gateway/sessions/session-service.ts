@@ -22,7 +22,7 @@ const SEGMENT_BYTES = 1024 * 1024;
 const ENV_KEY = /^(envvar|filesystem):([A-Za-z_][A-Za-z0-9_]*)$/;
 
 export interface SessionServiceDeps {
-  sessions: Pick<SessionStore, 'insert' | 'find' | 'readInput' | 'finish' | 'listOpenIds' | 'list'>;
+  sessions: Pick<SessionStore, 'insert' | 'find' | 'readInput' | 'finish' | 'listOwnOpenIds' | 'list'>;
   downloadTokens: Pick<DownloadTokenStore, 'insert' | 'consume'>;
   connections: Pick<ConnectionService, 'find' | 'openSecrets'>;
   segments: SegmentStore;
@@ -333,7 +333,7 @@ export function createSessionService(deps: SessionServiceDeps) {
 
     /** At start-up: sessions another run of this gateway left open can no longer finish. */
     async closeOrphans(): Promise<number> {
-      const ids = (await deps.sessions.listOpenIds()).filter((id) => !running.has(id));
+      const ids = (await deps.sessions.listOwnOpenIds()).filter((id) => !running.has(id));
       for (const id of ids) {
         await finishSession(id, { exitCode: AGENT_FAILURE_EXIT_CODE, endReason: 'the gateway stopped while the session was running', metrics: {} });
       }

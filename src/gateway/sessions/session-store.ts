@@ -88,7 +88,8 @@ function fromRow(row: Row): SessionRecord {
   };
 }
 
-export function createSessionStore(db: Db) {
+/** `gatewayId` names the gateway this store speaks for: it owns the sessions it inserts. */
+export function createSessionStore(db: Db, gatewayId: string) {
   const selectSessions = () =>
     db.selectFrom('sessions').select(COLUMNS).select(sql<number>`octet_length(input)`.as('script_size'));
 
@@ -116,6 +117,7 @@ export function createSessionStore(db: Db) {
           session_batch_id: session.sessionBatchId,
           correlation_id: session.correlationId,
           created_at: session.createdAt,
+          gateway_id: gatewayId,
         })
         .execute();
     },
@@ -147,9 +149,14 @@ export function createSessionStore(db: Db) {
       return Number(result.numUpdatedRows) > 0;
     },
 
-    /** Sessions left open by a gateway that stopped without closing them. */
-    async listOpenIds(): Promise<string[]> {
-      const rows = await db.selectFrom('sessions').select('id').where('status', '=', 'open').execute();
+    /** Sessions this gateway left open when it stopped without closing them. */
+    async listOwnOpenIds(): Promise<string[]> {
+      const rows = await db
+        .selectFrom('sessions')
+        .select('id')
+        .where('status', '=', 'open')
+        .where((eb) => eb.or([eb('gateway_id', '=', gatewayId), eb('gateway_id', 'is', null)]))
+        .execute();
       return rows.map((r) => r.id);
     },
 

@@ -26,6 +26,7 @@ export interface AgentsTable {
   metadata: Json<Record<string, string>>;
   last_seen_at: Timestamp | null;
   created_at: Generated<Date>;
+  gateway_id: string | null;
 }
 
 export interface ConnectionsTable {
@@ -80,6 +81,7 @@ export interface SessionsTable {
   correlation_id: string | null;
   created_at: Timestamp;
   ended_at: Timestamp | null;
+  gateway_id: string | null;
 }
 
 export interface SessionEventSegmentsTable {
