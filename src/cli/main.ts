@@ -117,11 +117,17 @@ function runAgent(): void {
   const stop = untilSignal(log, () => agent.stop());
   // The embedded agent of `gatehouse start` has an IPC channel to it: when that process is
   // gone (even SIGKILLed), stop instead of living on as an orphan.
-  process.channel?.unref();
-  process.once('disconnect', () => {
+  if (process.send === undefined) return;
+  const parentGone = () => {
     log.info('the gatehouse process that started this agent is gone');
     stop();
-  });
+  };
+  // It may be gone before this runs, which is too late for the event.
+  if (!process.connected) parentGone();
+  else {
+    process.channel?.unref();
+    process.once('disconnect', parentGone);
+  }
 }
 
 async function main(argv: string[]): Promise<void> {

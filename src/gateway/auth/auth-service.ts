@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { UnauthorizedError } from '../../errors.js';
+import { createTtlCache, LOOKUP_CACHE_TTL_MS } from '../ttl-cache.js';
 import type { ApiKeyStore } from './api-key-store.js';
 import { ADMIN_GROUP, type Identity } from './identity.js';
 
@@ -31,6 +32,8 @@ export function createAuthService(deps: {
   configuredApiKey: string | undefined;
 }) {
   const configuredHash = deps.configuredApiKey ? Buffer.from(sha256Hex(deps.configuredApiKey), 'hex') : undefined;
+  // Only keys that were found are cached, so unknown keys cannot fill it.
+  const identities = createTtlCache<Identity>(LOOKUP_CACHE_TTL_MS, 10_000);
 
   function presentedKey(headers: CredentialHeaders): string | undefined {
     const apiKeyHeader = headers['api-key'];
@@ -50,9 +53,13 @@ export function createAuthService(deps: {
       if (configuredHash && timingSafeEqual(configuredHash, Buffer.from(hash, 'hex'))) {
         return CONFIGURED_KEY_IDENTITY;
       }
+      const cached = identities.get(hash);
+      if (cached) return cached;
       const record = await deps.apiKeys.findActiveByHash(hash);
       if (!record) throw new UnauthorizedError('access denied');
-      return { userId: record.userId, email: record.userEmail, name: record.userName, groups: record.groups };
+      const identity = { userId: record.userId, email: record.userEmail, name: record.userName, groups: record.groups };
+      identities.set(hash, identity);
+      return identity;
     },
 
     /**

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError, ServerConfigurationError, UnprocessableError } from '../../errors.js';
 import type { Sealer } from '../secrets/sealer.js';
+import { createTtlCache, LOOKUP_CACHE_TTL_MS } from '../ttl-cache.js';
 import type { ConnectionStore } from './connection-store.js';
 import type { Connection, ConnectionInput, ConnectionRecord, ConnectionWrite } from './connection-types.js';
 
@@ -78,6 +79,8 @@ export function createConnectionService(deps: {
   sealer: Sealer;
 }) {
   const { store, sealer } = deps;
+  // Connections as the exec path reads them; any write here clears it.
+  const recent = createTtlCache<ConnectionRecord>(LOOKUP_CACHE_TTL_MS, 1000);
 
   function openSecrets(record: Pick<ConnectionRecord, 'name' | 'secretSealed'>): SecretMap {
     if (!record.secretSealed) return {};
@@ -191,7 +194,13 @@ export function createConnectionService(deps: {
 
   return {
     /** The stored record (secrets sealed), for the exec path; 404 semantics left to the caller. */
-    find: (nameOrId: string) => store.findByNameOrId(nameOrId),
+    async find(nameOrId: string): Promise<ConnectionRecord | undefined> {
+      const cached = recent.get(nameOrId);
+      if (cached) return cached;
+      const record = await store.findByNameOrId(nameOrId);
+      if (record) recent.set(nameOrId, record);
+      return record;
+    },
     openSecrets,
 
     async create(input: ConnectionInput): Promise<Connection> {
@@ -201,6 +210,7 @@ export function createConnectionService(deps: {
       const secrets = resolveSecrets(input, {});
       const record = fromInput(input, randomUUID(), secrets, Object.keys(secrets).length ? new Date() : null);
       if (!(await store.insert(record))) throw new ConflictError('Connection already exists.');
+      recent.clear();
       return toView(await get(record.id));
     },
 
@@ -220,6 +230,7 @@ export function createConnectionService(deps: {
       const secrets = resolveSecrets(input, stored);
       const updatedAt = sameSecrets(stored, secrets) ? existing.secretsUpdatedAt : new Date();
       await store.update(fromInput({ ...input, name: existing.name }, existing.id, secrets, updatedAt));
+      recent.clear();
       return toView(await get(existing.id));
     },
 
@@ -232,7 +243,9 @@ export function createConnectionService(deps: {
     },
 
     async remove(name: string): Promise<void> {
-      if (!(await store.deleteByName(name))) throw new NotFoundError('not found');
+      const deleted = await store.deleteByName(name);
+      recent.clear();
+      if (!deleted) throw new NotFoundError('not found');
     },
   };
 }

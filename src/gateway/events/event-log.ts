@@ -90,7 +90,11 @@ export class EventWriter {
     return this.renderedBytes === 0 ? 2 : 1 + this.renderedBytes;
   }
 
-  /** Adds an event; resolves once the writer can take more (after a full segment is stored). */
+  /**
+   * Adds an event; resolves once the writer can take more. A full segment starts being stored
+   * at once and the caller waits only for the segment before it: one segment is stored while
+   * the next fills, so receiving and storing overlap while memory stays at two segments.
+   */
   async append(type: EventType, elapsed: number, data: Buffer): Promise<void> {
     if (data.length === 0 || this.truncated) return;
     let payload = data;
@@ -104,7 +108,11 @@ export class EventWriter {
       this.recordedBytes += payload.length;
       this.renderedBytes += renderedEventSize(elapsed, payload.length);
     }
-    if (this.partsBytes >= this.options.segmentBytes) await this.flush();
+    if (this.partsBytes >= this.options.segmentBytes) {
+      const previous = this.pending;
+      void this.flush().catch(() => {});
+      await previous;
+    }
   }
 
   /** Stores what is buffered; resolves when it and every earlier segment are stored. */

@@ -1,5 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { EventType, SessionEvent } from '../events/event-log.js';
+import type { ExecResult } from './session-types.js';
 
 /**
  * Renderings of a recording, produced as it is read so a recording of any size is never held
@@ -7,6 +8,17 @@ import type { EventType, SessionEvent } from '../events/event-log.js';
  */
 
 export type EventStreamFormat = 'raw' | 'utf8' | 'base64';
+
+/**
+ * The exec answer as JSON text, `output` last and escaped piece by piece: output full of
+ * characters JSON escapes (NUL becomes six bytes) never becomes one huge string.
+ */
+export function* renderExecResult(result: ExecResult): Generator<string> {
+  const { output, ...fields } = result;
+  yield JSON.stringify(fields).slice(0, -1) + ',"output":"';
+  for (const piece of output) if (piece) yield jsonStringBody(piece);
+  yield '"}';
+}
 
 const jsonStringBody = (text: string) => JSON.stringify(text).slice(1, -1);
 

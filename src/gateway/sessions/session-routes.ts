@@ -4,6 +4,7 @@ import { UnprocessableError } from '../../errors.js';
 import type { App } from '../http/app.js';
 import { identityOf } from '../http/app.js';
 import { errorResponses } from '../http/schemas.js';
+import { renderExecResult } from './session-render.js';
 import type { SessionService } from './session-service.js';
 import { ExecRequest, ExecResponse, SessionView } from './session-types.js';
 
@@ -50,8 +51,9 @@ export function registerSessionRoutes(app: App, sessions: SessionService): void 
       },
     },
     async (request, reply) => {
-      const result = await sessions.exec(identityOf(request), request.body, request.headers['user-client'] as string | undefined ?? request.headers['user-agent']);
-      return reply.status(result.status).send(result.body);
+      const userClient = (request.headers['user-client'] as string | undefined) ?? request.headers['user-agent'];
+      const result = await sessions.exec(identityOf(request), request.body, userClient);
+      return reply.status(result.status).type('application/json; charset=utf-8').send(Readable.from(renderExecResult(result.body)));
     },
   );
 

@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import type { Logger } from '../../log.js';
 import {
   DATA_CHUNK_BYTES,
@@ -52,9 +53,11 @@ export class OutputCollector {
     this.bytes = 0;
   }
 
-  /** UTF-8 text of the output; invalid bytes become U+FFFD. */
-  text(): string {
-    return Buffer.concat(this.parts, this.bytes).toString('utf8');
+  /** The output as UTF-8 text, piece by piece (invalid bytes become U+FFFD). */
+  *text(): Generator<string> {
+    const decoder = new StringDecoder('utf8');
+    for (const part of this.parts) yield decoder.write(part);
+    yield decoder.end();
   }
 }
 

@@ -12,7 +12,7 @@ import type { DownloadTokenStore } from './download-token-store.js';
 import { parseEventTypes, renderDownload, renderEventStreamField, type DownloadOptions, type EventStreamFormat } from './session-render.js';
 import { AGENT_FAILURE_EXIT_CODE, SessionRun } from './session-run.js';
 import type { SessionListFilter, SessionRecord, SessionStore } from './session-store.js';
-import type { ExecRequest, ExecResponse, SessionView } from './session-types.js';
+import type { ExecRequest, ExecResult, SessionView } from './session-types.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const METADATA_MAX_FIELDS = 20;
@@ -165,7 +165,7 @@ export function createSessionService(deps: SessionServiceDeps) {
   });
 
   return {
-    async exec(identity: Identity, request: ExecRequest, userAgent: string | undefined): Promise<{ status: 200 | 202; body: ExecResponse }> {
+    async exec(identity: Identity, request: ExecRequest, userAgent: string | undefined): Promise<{ status: 200 | 202; body: ExecResult }> {
       const metadata = coerceMetadata(request.metadata);
       validateCorrelationId(request.correlation_id);
       const connectionName = request.connection ?? '';
@@ -218,7 +218,7 @@ export function createSessionService(deps: SessionServiceDeps) {
         run.output.abandon();
         return {
           status: 202,
-          body: { session_id: sessionId, output: '', output_status: 'running', exit_code: -2, execution_time: 0, has_review: false, truncated: false },
+          body: { session_id: sessionId, output: [], output_status: 'running', exit_code: -2, execution_time: 0, has_review: false, truncated: false },
         };
       }
       return {

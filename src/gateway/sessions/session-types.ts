@@ -31,6 +31,9 @@ export const ExecResponse = Type.Object(
 );
 export type ExecResponse = Static<typeof ExecResponse>;
 
+/** An exec answer whose output is produced piece by piece, to be rendered as it is sent. */
+export type ExecResult = Omit<ExecResponse, 'output'> & { output: Iterable<string> };
+
 export const SessionView = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
