@@ -38,6 +38,9 @@ export function startAgent(config: AgentConfig, log: Logger): RunningAgent {
     'grpc.keepalive_time_ms': 20_000,
     'grpc.keepalive_timeout_ms': 10_000,
     'grpc.keepalive_permit_without_calls': 1,
+    // The channel's own reconnect backoff (up to 120 s by default) must not outlast ours.
+    'grpc.initial_reconnect_backoff_ms': BACKOFF_MIN_MS,
+    'grpc.max_reconnect_backoff_ms': BACKOFF_MAX_MS,
   }) as unknown as AgentTransportClientApi;
 
   const auth = new grpc.Metadata();
