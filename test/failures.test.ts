@@ -205,7 +205,7 @@ async function startQuick(store: string): Promise<QuickStart> {
   });
   let adminKey = '';
   const agentEnv = new RegExp(`(^|\\0)GATEHOUSE_GRPC_URL=grpc://[^\\0]*:${grpcPort}(\\0|$)`);
-  return {
+  const quick: QuickStart = {
     proc,
     agentPids() {
       const pids: number[] = [];
@@ -245,7 +245,7 @@ async function startQuick(store: string): Promise<QuickStart> {
         proc.child.kill('SIGKILL');
         await proc.exited;
       }
-      for (const pid of this.agentPids()) {
+      for (const pid of quick.agentPids()) {
         try {
           process.kill(pid, 'SIGKILL');
         } catch {
@@ -256,6 +256,7 @@ async function startQuick(store: string): Promise<QuickStart> {
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+  return quick;
 }
 
 for (const store of STORES) {

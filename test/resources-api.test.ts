@@ -5,7 +5,6 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import {
   createDatabase,
   freePort,
@@ -17,6 +16,7 @@ import {
   type ProcessHandle,
   type StoreKind,
 } from './support/cluster.js';
+import { assertErrorBody, queryDatabase } from './support/http-assertions.js';
 
 /**
  * Resources and security end to end (real gateway and agent processes): API authentication
@@ -27,22 +27,6 @@ const b64 = (text: string) => Buffer.from(text).toString('base64');
 const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
 const NAME_MESSAGE = 'name: it must contain between 3 and 254 alphanumeric characters, it may include (-), (_) or (.) characters';
 
-async function query(uri: string, text: string, params: unknown[] = []): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: uri });
-  await client.connect();
-  try {
-    return await client.query(text, params);
-  } finally {
-    await client.end();
-  }
-}
-
-function assertErrorBody(response: { status: number; body: any; text: string }, status: number, message?: string | RegExp): void {
-  assert.equal(response.status, status, response.text);
-  assert.equal(typeof response.body?.message, 'string', response.text);
-  if (typeof message === 'string') assert.equal(response.body.message, message);
-  else if (message) assert.match(response.body.message, message);
-}
 
 async function fetchJson(url: string, headers: Record<string, string> = {}) {
   const response = await fetch(url, { headers });
@@ -352,7 +336,7 @@ for (const store of STORES) {
       const marker = 'at-rest-marker-0123456789';
       const created = await cluster.api('POST', '/api/connections', connection('at-rest', { secret: { 'envvar:TOKEN': b64(marker) } }));
       assert.equal(created.status, 201, created.text);
-      const rows = await query(cluster.postgresUri!, 'SELECT * FROM connections WHERE name = $1', ['at-rest']);
+      const rows = await queryDatabase(cluster.postgresUri!, 'SELECT * FROM connections WHERE name = $1', ['at-rest']);
       assert.equal(rows.rows.length, 1);
       const sealed: Buffer = rows.rows[0].secret_sealed;
       assert.ok(Buffer.isBuffer(sealed) && sealed.length > marker.length);
@@ -437,10 +421,10 @@ for (const store of STORES) {
     });
 
     it('stores only the SHA-256 of the secret', { skip: store !== 'postgres' && 'needs direct database access' }, async () => {
-      const rows = await query(cluster.postgresUri!, 'SELECT * FROM agents WHERE name = $1', ['agent-two']);
+      const rows = await queryDatabase(cluster.postgresUri!, 'SELECT * FROM agents WHERE name = $1', ['agent-two']);
       assert.equal(rows.rows.length, 1);
       assert.equal(rows.rows[0].key_hash, sha256Hex(secret));
-      const everything = JSON.stringify(await query(cluster.postgresUri!, 'SELECT * FROM agents'));
+      const everything = JSON.stringify(await queryDatabase(cluster.postgresUri!, 'SELECT * FROM agents'));
       assert.equal(everything.includes(secret.slice(5)), false, 'the secret is stored in clear');
     });
 

@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { startCluster, STORES, waitFor, type Cluster } from './support/cluster.js';
+import { assertErrorBody, queryDatabase } from './support/http-assertions.js';
 
 /**
  * The Sessions API end to end (real gateway and agent processes): POST /api/sessions
@@ -49,22 +49,6 @@ async function runToDone(cluster: Cluster, body: Record<string, unknown>): Promi
   return sessionId;
 }
 
-async function query(uri: string, text: string, params: unknown[] = []): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: uri });
-  await client.connect();
-  try {
-    return await client.query(text, params);
-  } finally {
-    await client.end();
-  }
-}
-
-function assertErrorBody(response: { status: number; body: any; text: string }, status: number, message?: string | RegExp): void {
-  assert.equal(response.status, status, response.text);
-  assert.equal(typeof response.body?.message, 'string', response.text);
-  if (typeof message === 'string') assert.equal(response.body.message, message);
-  else if (message) assert.match(response.body.message, message);
-}
 
 for (const store of STORES) {
   describe(`POST /api/sessions validation and environment (${store})`, () => {
@@ -438,7 +422,7 @@ for (const store of STORES) {
       const link = await cluster.api('GET', `/api/sessions/${sessionId}?extension=txt`);
       assert.equal(link.status, 200, link.text);
       const token = new URL(link.body.download_url).searchParams.get('token')!;
-      const updated = await query(
+      const updated = await queryDatabase(
         cluster.postgresUri!,
         `UPDATE session_download_tokens SET expires_at = now() - interval '1 minute' WHERE token_hash = $1`,
         [createHash('sha256').update(token).digest('hex')],
@@ -452,7 +436,7 @@ for (const store of STORES) {
     it('stores only a hash of download tokens', { skip: store !== 'postgres' && 'needs direct database access' }, async () => {
       const link = await cluster.api('GET', `/api/sessions/${sessionId}?extension=txt`);
       const token = new URL(link.body.download_url).searchParams.get('token')!;
-      const rows = await query(cluster.postgresUri!, 'SELECT * FROM session_download_tokens');
+      const rows = await queryDatabase(cluster.postgresUri!, 'SELECT * FROM session_download_tokens');
       assert.ok(rows.rows.length > 0);
       assert.equal(JSON.stringify(rows.rows).includes(token), false);
     });
