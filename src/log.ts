@@ -15,6 +15,13 @@ const REDACT_PATHS = [
   'apiKey',
 ];
 
+/**
+ * JSON lines on stdout, written asynchronously so that logging never waits on the terminal or
+ * pipe in a request's path; pino flushes what is buffered when the process exits.
+ */
 export function createLogger(name: string, level: string, serializers?: pino.LoggerOptions['serializers']): Logger {
-  return pino({ name, level, serializers, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
+  return pino(
+    { name, level, serializers, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
+    pino.destination({ dest: 1, sync: false }),
+  );
 }

@@ -67,7 +67,7 @@ export function serveSession(
         const spec = message.spec;
         sessionId = spec.session_id || sessionId;
         resolveClaimed(sessionId);
-        log.info({ sessionId, command: spec.command?.[0] }, 'session started');
+        log.debug({ sessionId, command: spec.command?.[0] }, 'session started');
         runner.start(spec);
         if (spec.stdin?.length) runner.writeStdin(spec.stdin);
         if (spec.stdin_complete) runner.endStdin();

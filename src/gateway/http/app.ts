@@ -1,4 +1,5 @@
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { Readable } from 'node:stream';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ForbiddenError, GatehouseError } from '../../errors.js';
@@ -46,6 +47,8 @@ function loggedUrl(url: string): string {
 export async function createApp(deps: { log: Logger; auth: Pick<AuthService, 'authenticate'>; bodyLimit: number }): Promise<App> {
   const app = Fastify({
     loggerInstance: deps.log,
+    // One line per request, written when it is answered (below), instead of two.
+    disableRequestLogging: true,
     bodyLimit: deps.bodyLimit,
     routerOptions: { ignoreTrailingSlash: true },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
@@ -68,6 +71,10 @@ export async function createApp(deps: { log: Logger; auth: Pick<AuthService, 'au
     },
     transform: ({ schema, url }) => ({ schema, url: url.replace(/^\/api/, '') }),
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (json.$id as string) || `def-${i}` },
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ req: request, res: reply, responseTime: Math.round(reply.elapsedTime * 100) / 100 }, 'request completed');
   });
 
   app.decorateRequest('identity', undefined);
@@ -108,3 +115,28 @@ export const httpLogSerializers = {
     return { statusCode: reply.statusCode };
   },
 };
+
+/** Below this a rendered body is sent as one string; above it, streamed as it is produced. */
+const STREAM_THRESHOLD_CHARS = 256 * 1024;
+
+/**
+ * Sends JSON produced in pieces: a small body as one string (one write, a Content-Length),
+ * a large one as a stream, so that a large body is never held whole in memory.
+ */
+export function sendJsonPieces(reply: FastifyReply, pieces: Iterable<string> | AsyncIterable<string>): FastifyReply {
+  reply.type('application/json; charset=utf-8');
+  if (Symbol.asyncIterator in pieces) return reply.send(Readable.from(pieces));
+  const iterator = pieces[Symbol.iterator]();
+  let head = '';
+  for (let next = iterator.next(); !next.done; next = iterator.next()) {
+    head += next.value;
+    if (head.length > STREAM_THRESHOLD_CHARS) {
+      const rest = { [Symbol.iterator]: () => iterator };
+      return reply.send(Readable.from((function* () {
+        yield head;
+        yield* rest;
+      })()));
+    }
+  }
+  return reply.send(head);
+}

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { Type } from 'typebox';
 import { UnprocessableError } from '../../errors.js';
 import type { App } from '../http/app.js';
-import { identityOf } from '../http/app.js';
+import { identityOf, sendJsonPieces } from '../http/app.js';
 import { errorResponses } from '../http/schemas.js';
 import { renderExecResult } from './session-render.js';
 import type { SessionService } from './session-service.js';
@@ -53,7 +53,7 @@ export function registerSessionRoutes(app: App, sessions: SessionService): void 
     async (request, reply) => {
       const userClient = (request.headers['user-client'] as string | undefined) ?? request.headers['user-agent'];
       const result = await sessions.exec(identityOf(request), request.body, userClient);
-      return reply.status(result.status).type('application/json; charset=utf-8').send(Readable.from(renderExecResult(result.body)));
+      return sendJsonPieces(reply.status(result.status), renderExecResult(result.body));
     },
   );
 
@@ -141,7 +141,7 @@ export function registerSessionRoutes(app: App, sessions: SessionService): void 
       const expand = (q.expand ?? '').split(',').map((s) => s.trim()).filter(Boolean);
       const chunks = await sessions.get(identity, request.params.session_id, { expand, eventStream: q.event_stream });
       // Streamed as written: a recording is never held whole in memory.
-      return reply.type('application/json; charset=utf-8').send(Readable.from(chunks));
+      return sendJsonPieces(reply, chunks);
     },
   );
 
