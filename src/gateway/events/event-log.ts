@@ -17,6 +17,8 @@ export interface SessionEvent {
 }
 
 export interface SegmentStore {
+  /** Bytes of events worth buffering into one segment for this backend. */
+  readonly segmentBytes: number;
   /** Stores the next segment of a session; called in order, one call at a time per session. */
   appendSegment(sessionId: string, seq: number, segment: Buffer): Promise<void>;
   /** Yields a session's segments in order. */
@@ -63,7 +65,6 @@ export function renderedEventSize(elapsed: number, length: number): number {
 }
 
 export interface EventWriterOptions {
-  segmentBytes: number;
   /** Recording cap: events past it are dropped and the recording is marked truncated. */
   maxBytes: number;
 }
@@ -108,7 +109,7 @@ export class EventWriter {
       this.recordedBytes += payload.length;
       this.renderedBytes += renderedEventSize(elapsed, payload.length);
     }
-    if (this.partsBytes >= this.options.segmentBytes) {
+    if (this.partsBytes >= this.store.segmentBytes) {
       const previous = this.pending;
       void this.flush().catch(() => {});
       await previous;

@@ -15,6 +15,8 @@ export function createFileSegmentStore(dataDir: string): SegmentStore & { init()
   };
 
   return {
+    segmentBytes: 1024 * 1024,
+
     async init() {
       await mkdir(dir, { recursive: true, mode: 0o700 });
     },

@@ -4,8 +4,12 @@ import type { SegmentStore } from './event-log.js';
 
 /** Segments as rows of `session_event_segments`, read back a few at a time. */
 export function createPgSegmentStore(db: Db): SegmentStore {
-  const READ_BATCH = 8;
+  // Rows fetched per query while reading a recording: a few segments in memory at most.
+  const READ_BATCH = 2;
   return {
+    // Each row is a round trip and a commit: fewer, larger rows stream faster.
+    segmentBytes: 4 * 1024 * 1024,
+
     async appendSegment(sessionId, seq, segment) {
       await db.insertInto('session_event_segments').values({ session_id: sessionId, seq, data: segment }).execute();
     },

@@ -18,7 +18,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const METADATA_MAX_FIELDS = 20;
 const METADATA_MAX_CHARS = 2500;
 const DOWNLOAD_LINK_TTL_MS = 5 * 60 * 1000;
-const SEGMENT_BYTES = 1024 * 1024;
 const ENV_KEY = /^(envvar|filesystem):([A-Za-z_][A-Za-z0-9_]*)$/;
 
 export interface SessionServiceDeps {
@@ -196,7 +195,7 @@ export function createSessionService(deps: SessionServiceDeps) {
         createdAt: new Date(),
       });
 
-      const recorder = new EventWriter(deps.segments, sessionId, { segmentBytes: SEGMENT_BYTES, maxBytes: deps.sessionEventsMaxBytes });
+      const recorder = new EventWriter(deps.segments, sessionId, { maxBytes: deps.sessionEventsMaxBytes });
       const run = new SessionRun(
         { hub: deps.hub, log: deps.log, agentConnectWaitMs: deps.agentConnectWaitMs, finishSession },
         sessionId,
