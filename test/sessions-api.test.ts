@@ -252,6 +252,17 @@ for (const store of STORES) {
       assert.equal(session.script.data.length, script.length);
       assert.ok(session.script.data === script, 'the stored input differs from the script');
     });
+
+    it('finishes when the process exits without reading its large stdin', async () => {
+      const script = '#' + 'x'.repeat(20 * 1024 * 1024) + '\n';
+      for (const command of ['echo stdin ignored', 'head -c 10 >/dev/null; echo read 10 bytes']) {
+        const run = await cluster.exec({ script, client_args: ['-c', command] });
+        assert.equal(run.status, 200, run.text.slice(0, 500));
+        assert.equal(run.body.exit_code, 0);
+        assert.match(run.body.output, /^(stdin ignored|read 10 bytes)\n$/);
+        assert.equal((await getSession(cluster, run.body.session_id)).status, 'done');
+      }
+    });
   });
 
   describe(`GET /api/sessions/{id}, downloads (${store})`, () => {

@@ -98,10 +98,20 @@ export class ProcessRunner {
     return stdin.write(data);
   }
 
+  /** Calls back once stdin can take more, or once it is gone (the process closed it or exited). */
   onStdinDrain(callback: () => void): void {
     const stdin = this.child?.stdin;
-    if (!stdin || stdin.destroyed) callback();
-    else stdin.once('drain', callback);
+    if (!stdin || stdin.destroyed) {
+      callback();
+      return;
+    }
+    const done = () => {
+      stdin.off('drain', done);
+      stdin.off('close', done);
+      callback();
+    };
+    stdin.on('drain', done);
+    stdin.on('close', done);
   }
 
   endStdin(): void {

@@ -81,6 +81,8 @@ export class SessionRun {
   private killReason: string | undefined;
   private resolveOutcome!: (outcome: RunOutcome) => void;
   private finished = false;
+  /** The agent reported the exit: no more stdin is sent. */
+  private exited = false;
 
   constructor(
     private readonly deps: SessionRunDeps,
@@ -118,8 +120,12 @@ export class SessionRun {
       const stream = await streamReady;
       this.stream = stream;
       if (this.killReason) this.sendKill(this.killReason);
-      await this.send(stream, spec, script);
+      // Sending stdin and reading output run side by side: a process may exit, or fill its
+      // output, before it has read all of its stdin.
+      const sending = this.send(stream, spec, script);
       const exit = await this.pump(stream);
+      this.exited = true;
+      void sending.catch(() => {});
       await this.finish(exit.exitCode, exit.error);
     } catch (error) {
       if (error instanceof AgentOfflineError) {
@@ -164,10 +170,10 @@ export class SessionRun {
     await write({ spec: { ...spec, session_id: this.sessionId, stdin: head, stdin_complete: complete } });
     if (complete) return;
     for (let offset = head.length; offset < script.length; offset += DATA_CHUNK_BYTES) {
-      if (stream.destroyed || this.killReason) return;
+      if (stream.writableEnded || this.killReason || this.exited) return;
       await write({ stdin: { data: script.subarray(offset, offset + DATA_CHUNK_BYTES) } });
     }
-    stream.write({ stdin_end: {} });
+    if (!stream.writableEnded) stream.write({ stdin_end: {} });
   }
 
   private async pump(stream: GatewaySessionStream): Promise<{ exitCode: number; error: string | undefined }> {
