@@ -44,7 +44,8 @@ export function createFileSegmentStore(dataDir: string): SegmentStore & { init()
         if (complete > 0) yield data.subarray(0, complete);
         carry = data.subarray(complete);
       }
-      if (carry.length) throw new Error('corrupt session recording file');
+      // An unfinished event at the end is a segment still being appended (the session is
+      // running): it is read next time.
     },
   };
 }
