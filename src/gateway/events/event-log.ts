@@ -17,6 +17,11 @@ export interface SessionEvent {
 }
 
 export interface SegmentStore {
+  /**
+   * `database`: segments are rows of the session database, so a session's last segment can be
+   * stored by the statement that closes the session. `files`: they are not.
+   */
+  readonly location: 'database' | 'files';
   /** Bytes of events worth buffering into one segment for this backend. */
   readonly segmentBytes: number;
   /** Stores the next segment of a session; called in order, one call at a time per session. */
@@ -64,6 +69,11 @@ export function renderedEventSize(elapsed: number, length: number): number {
   return String(elapsed).length + 4 * Math.ceil(length / 3) + 10;
 }
 
+export interface Segment {
+  seq: number;
+  data: Buffer;
+}
+
 export interface EventWriterOptions {
   /** Recording cap: events past it are dropped and the recording is marked truncated. */
   maxBytes: number;
@@ -77,6 +87,7 @@ export class EventWriter {
   private pending: Promise<void> = Promise.resolve();
   private failure: Error | undefined;
   private renderedBytes = 0;
+  private closed = false;
   recordedBytes = 0;
   truncated = false;
 
@@ -97,7 +108,7 @@ export class EventWriter {
    * the next fills, so receiving and storing overlap while memory stays at two segments.
    */
   async append(type: EventType, elapsed: number, data: Buffer): Promise<void> {
-    if (data.length === 0 || this.truncated) return;
+    if (data.length === 0 || this.truncated || this.closed) return;
     let payload = data;
     if (this.recordedBytes + data.length > this.options.maxBytes) {
       payload = data.subarray(0, this.options.maxBytes - this.recordedBytes);
@@ -118,17 +129,36 @@ export class EventWriter {
 
   /** Stores what is buffered; resolves when it and every earlier segment are stored. */
   flush(): Promise<void> {
-    if (this.partsBytes > 0) {
-      const segment = Buffer.concat(this.parts, this.partsBytes);
-      const seq = this.seq++;
-      this.parts = [];
-      this.partsBytes = 0;
+    const segment = this.takeBuffered();
+    if (segment) {
       this.pending = this.pending.then(() =>
-        this.failure ? undefined : this.store.appendSegment(this.sessionId, seq, segment).catch((error: Error) => {
+        this.failure ? undefined : this.store.appendSegment(this.sessionId, segment.seq, segment.data).catch((error: Error) => {
           this.failure = error;
         }),
       );
     }
+    return this.settled();
+  }
+
+  /**
+   * Ends the recording: waits until every earlier segment is stored and hands back what is
+   * still buffered, the last segment, for the caller to store (with the session's close).
+   */
+  async close(): Promise<Segment | undefined> {
+    this.closed = true;
+    await this.settled();
+    return this.takeBuffered();
+  }
+
+  private takeBuffered(): Segment | undefined {
+    if (this.partsBytes === 0) return undefined;
+    const segment = { seq: this.seq++, data: Buffer.concat(this.parts, this.partsBytes) };
+    this.parts = [];
+    this.partsBytes = 0;
+    return segment;
+  }
+
+  private settled(): Promise<void> {
     return this.pending.then(() => {
       if (this.failure) throw this.failure;
     });

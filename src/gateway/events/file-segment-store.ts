@@ -15,6 +15,7 @@ export function createFileSegmentStore(dataDir: string): SegmentStore & { init()
   };
 
   return {
+    location: 'files',
     segmentBytes: 1024 * 1024,
 
     async init() {

@@ -7,6 +7,7 @@ export function createPgSegmentStore(db: Db): SegmentStore {
   // Rows fetched per query while reading a recording: a few segments in memory at most.
   const READ_BATCH = 2;
   return {
+    location: 'database',
     // Each row is a round trip and a commit: fewer, larger rows stream faster.
     segmentBytes: 4 * 1024 * 1024,
 

@@ -6,12 +6,12 @@ import { sha256Hex } from '../auth/auth-service.js';
 import { isAdmin, type Identity } from '../auth/identity.js';
 import type { ConnectionService } from '../connections/connection-service.js';
 import type { ConnectionRecord } from '../connections/connection-types.js';
-import { EventWriter, readEvents, type SegmentStore, type SessionEvent } from '../events/event-log.js';
+import { EventWriter, readEvents, type Segment, type SegmentStore, type SessionEvent } from '../events/event-log.js';
 import type { AgentHub } from '../transport/agent-hub.js';
 import type { DownloadTokenStore } from './download-token-store.js';
 import { parseEventTypes, renderDownload, renderEventStreamField, type DownloadOptions, type EventStreamFormat } from './session-render.js';
 import { AGENT_FAILURE_EXIT_CODE, SessionRun } from './session-run.js';
-import type { SessionListFilter, SessionRecord, SessionStore } from './session-store.js';
+import type { SessionEnd, SessionListFilter, SessionRecord, SessionStore } from './session-store.js';
 import type { ExecRequest, ExecResult, SessionView } from './session-types.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -110,8 +110,15 @@ export function createSessionService(deps: SessionServiceDeps) {
     return { command: [...connection.command, ...(request.client_args ?? [])], env, files };
   }
 
-  async function finishSession(sessionId: string, end: Parameters<SessionStore['finish']>[1]): Promise<void> {
-    await deps.sessions.finish(sessionId, end);
+  /** Closes the session, storing its recording's last segment, in one statement when they share the database. */
+  async function finishSession(sessionId: string, end: SessionEnd, lastSegment?: Segment): Promise<void> {
+    if (!lastSegment) {
+      await deps.sessions.finish(sessionId, end);
+    } else if (deps.segments.location === 'database') {
+      await deps.sessions.finish(sessionId, end, lastSegment);
+    } else {
+      await Promise.all([deps.segments.appendSegment(sessionId, lastSegment.seq, lastSegment.data), deps.sessions.finish(sessionId, end)]);
+    }
   }
 
   async function findVisible(identity: Identity, sessionId: string): Promise<SessionRecord> {
