@@ -1,9 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadAgentConfig, loadGatewayConfig } from '../config.js';
-import { startAgent } from '../agent/agent.js';
-import { httpLogSerializers } from '../gateway/http/app.js';
-import { startGateway } from '../gateway/gateway.js';
 import { createLogger, type Logger } from '../log.js';
 import { VERSION } from '../version.js';
 
@@ -88,8 +85,11 @@ function superviseEmbeddedAgent(token: string, grpcUrl: string, log: Logger): { 
   };
 }
 
+// Each command loads only its own code: an agent, which runs next to the resources, never
+// loads the gateway's HTTP server and database drivers (less memory, and cheaper process spawns).
 async function runGateway(withEmbeddedAgent: boolean): Promise<void> {
   const config = loadGatewayConfig();
+  const [{ startGateway }, { httpLogSerializers }] = await Promise.all([import('../gateway/gateway.js'), import('../gateway/http/app.js')]);
   const log = createLogger('gatehouse', config.logLevel, httpLogSerializers);
   const gateway = await startGateway(config, log);
   let agent: { stop(): Promise<void> } | undefined;
@@ -110,8 +110,9 @@ async function runGateway(withEmbeddedAgent: boolean): Promise<void> {
   log.info({ url: gateway.httpUrl }, 'gatehouse is ready');
 }
 
-function runAgent(): void {
+async function runAgent(): Promise<void> {
   const config = loadAgentConfig();
+  const { startAgent } = await import('../agent/agent.js');
   const log = createLogger('gatehouse-agent', config.logLevel);
   const agent = startAgent(config, log);
   const stop = untilSignal(log, () => agent.stop());
