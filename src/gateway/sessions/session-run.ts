@@ -6,7 +6,7 @@ import {
   type ExecSpec,
   type GatewaySessionStream,
 } from '../../wire/transport.js';
-import type { EventWriter } from '../events/event-log.js';
+import type { EventWriter, Segment } from '../events/event-log.js';
 import { AgentOfflineError, type AgentHub } from '../transport/agent-hub.js';
 import type { SessionEnd } from './session-store.js';
 
@@ -65,7 +65,8 @@ export interface SessionRunDeps {
   hub: Pick<AgentHub, 'waitForAgent' | 'openSession'>;
   log: Logger;
   agentConnectWaitMs: number;
-  finishSession(sessionId: string, end: SessionEnd): Promise<void>;
+  /** Closes the session row, storing the recording's last segment with it. */
+  finishSession(sessionId: string, end: SessionEnd, lastSegment?: Segment): Promise<void>;
 }
 
 /**
@@ -178,7 +179,9 @@ export class SessionRun {
 
   private async pump(stream: GatewaySessionStream): Promise<{ exitCode: number; error: string | undefined }> {
     try {
-      for await (const message of stream as AsyncIterable<AgentSessionMessage>) {
+      // Returning at the exit must not destroy the stream: that would abort it (an error built
+      // and thrown per session) instead of letting both sides end it.
+      for await (const message of stream.iterator({ destroyOnReturn: false }) as AsyncIterable<AgentSessionMessage>) {
         if (message.kind === 'output') {
           const { data } = message.output;
           this.output.add(data);
@@ -205,14 +208,21 @@ export class SessionRun {
       this.output.add(text);
       await this.recorder.append('e', this.elapsedSeconds(), text).catch(() => {});
     }
-    // The recording's last segment and the session row are independent writes: do both at once.
     const metrics = { event_size: this.recorder.eventSize, truncated: this.recorder.truncated };
-    await Promise.all([
-      this.recorder.flush().catch((e: Error) => this.deps.log.error({ err: e, sessionId: this.sessionId }, 'failed storing session recording')),
-      this.deps
-        .finishSession(this.sessionId, { exitCode, endReason: error ?? null, metrics })
-        .catch((e: Error) => this.deps.log.error({ err: e, sessionId: this.sessionId }, 'failed closing session')),
-    ]);
+    const end = { exitCode, endReason: error ?? null, metrics };
+    let lastSegment: Segment | undefined;
+    try {
+      lastSegment = await this.recorder.close();
+    } catch (e) {
+      this.deps.log.error({ err: e, sessionId: this.sessionId }, 'failed storing session recording');
+    }
+    try {
+      await this.deps.finishSession(this.sessionId, end, lastSegment);
+    } catch (e) {
+      this.deps.log.error({ err: e, sessionId: this.sessionId }, 'failed storing the end of the session');
+      // Whatever happened to the recording, the session must not stay open.
+      if (lastSegment) await this.deps.finishSession(this.sessionId, end).catch(() => {});
+    }
     this.resolveOutcome({ exitCode, error, executionTimeMs });
   }
 }
