@@ -30,6 +30,10 @@ export interface GatewayConfig {
   execOutputMaxBytes: number;
   sessionEventsMaxBytes: number;
   requestBodyMaxBytes: number;
+  /** Timeout of one git fetch of a runbook repository. */
+  runbooksFetchTimeoutSeconds: number;
+  /** How long a repository's branch tip is reused before it is fetched again (0: every request). */
+  runbooksTipCacheSeconds: number;
   logLevel: string;
 }
 
@@ -54,6 +58,8 @@ export const DEFAULTS = {
   execOutputMaxBytes: 16 * MiB,
   sessionEventsMaxBytes: 1024 * MiB,
   requestBodyMaxBytes: 32 * MiB,
+  runbooksFetchTimeoutSeconds: 30,
+  runbooksTipCacheSeconds: 10,
 } as const;
 
 function readAddress(env: Env, name: string, fallback: string): ListenAddress {
@@ -67,12 +73,13 @@ function readAddress(env: Env, name: string, fallback: string): ListenAddress {
   return { host, port };
 }
 
-function readPositiveNumber(env: Env, name: string, fallback: number, { integer = true } = {}): number {
+function readPositiveNumber(env: Env, name: string, fallback: number, { integer = true, zero = false } = {}): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
-    throw new ConfigError(`${name} must be a positive ${integer ? 'integer' : 'number'} (got "${raw}")`);
+  if (!Number.isFinite(value) || value < 0 || (value === 0 && !zero) || (integer && !Number.isInteger(value))) {
+    const kind = `${zero ? 'non-negative' : 'positive'} ${integer ? 'integer' : 'number'}`;
+    throw new ConfigError(`${name} must be a ${kind} (got "${raw}")`);
   }
   return value;
 }
@@ -143,6 +150,13 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     execOutputMaxBytes: readPositiveNumber(env, 'GATEHOUSE_EXEC_OUTPUT_MAX_BYTES', DEFAULTS.execOutputMaxBytes),
     sessionEventsMaxBytes: readPositiveNumber(env, 'GATEHOUSE_SESSION_EVENTS_MAX_BYTES', DEFAULTS.sessionEventsMaxBytes),
     requestBodyMaxBytes: readPositiveNumber(env, 'GATEHOUSE_REQUEST_BODY_MAX_BYTES', DEFAULTS.requestBodyMaxBytes),
+    runbooksFetchTimeoutSeconds: readPositiveNumber(env, 'GATEHOUSE_RUNBOOKS_FETCH_TIMEOUT_SECONDS', DEFAULTS.runbooksFetchTimeoutSeconds, {
+      integer: false,
+    }),
+    runbooksTipCacheSeconds: readPositiveNumber(env, 'GATEHOUSE_RUNBOOKS_CACHE_SECONDS', DEFAULTS.runbooksTipCacheSeconds, {
+      integer: false,
+      zero: true,
+    }),
     logLevel: readLogLevel(env),
   };
 }

@@ -43,3 +43,8 @@ export class UnprocessableError extends GatehouseError {
 export class ServerConfigurationError extends GatehouseError {
   readonly status = 500;
 }
+
+/** A system Gatehouse depends on (a git server) failed or could not be reached. */
+export class UpstreamError extends GatehouseError {
+  readonly status = 502;
+}

@@ -15,6 +15,10 @@ import type { SegmentStore } from './events/event-log.js';
 import { createFileSegmentStore } from './events/file-segment-store.js';
 import { createPgSegmentStore } from './events/pg-segment-store.js';
 import { createApp } from './http/app.js';
+import { createRunbookConfigService } from './runbooks/runbook-config-service.js';
+import { createRunbookConfigStore } from './runbooks/runbook-config-store.js';
+import { registerRunbookRoutes } from './runbooks/runbook-routes.js';
+import { createRunbookService } from './runbooks/runbook-service.js';
 import { createSealer, loadOrCreateSecretKey } from './secrets/sealer.js';
 import { createDownloadTokenStore } from './sessions/download-token-store.js';
 import { createSessionService } from './sessions/session-service.js';
@@ -22,6 +26,7 @@ import { createSessionStore } from './sessions/session-store.js';
 import { registerSessionRoutes } from './sessions/session-routes.js';
 import { openStore } from './store/db.js';
 import { registerSystemRoutes } from './system/system-routes.js';
+import { createGitRepositories } from '../runbooks/git/index.js';
 import { createAgentHub } from './transport/agent-hub.js';
 
 /**
@@ -86,6 +91,13 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     execOutputMaxBytes: config.execOutputMaxBytes,
     sessionEventsMaxBytes: config.sessionEventsMaxBytes,
   });
+  const git = createGitRepositories({
+    cacheDir: path.join(config.dataDir, 'runbook-repositories'),
+    fetchTimeoutMs: config.runbooksFetchTimeoutSeconds * 1000,
+    tipCacheMs: config.runbooksTipCacheSeconds * 1000,
+  });
+  const runbookConfig = createRunbookConfigService({ store: createRunbookConfigStore(db), sealer, onChange: () => git.invalidate() });
+  const runbooks = createRunbookService({ config: runbookConfig, git, connections, sessions, log: log.child({ component: 'runbooks' }) });
   const orphans = await sessions.closeOrphans();
   if (orphans) log.warn({ sessions: orphans }, 'closed sessions left open by an earlier run of the gateway');
 
@@ -102,6 +114,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   registerConnectionRoutes(app, connections);
   registerAgentRoutes(app, agents);
   registerSessionRoutes(app, sessions);
+  registerRunbookRoutes(app, runbooks, runbookConfig);
 
   const grpcPort = await hub.listen(config.grpc.host, config.grpc.port);
   await app.listen({ host: config.http.host, port: config.http.port });

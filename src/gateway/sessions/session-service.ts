@@ -35,7 +35,7 @@ export interface SessionServiceDeps {
 }
 
 /** Metadata values become strings, as the reference stores them. */
-function coerceMetadata(metadata: Record<string, unknown> | undefined): Record<string, string> {
+export function coerceMetadata(metadata: Record<string, unknown> | undefined): Record<string, string> {
   const entries = Object.entries(metadata ?? {});
   if (entries.length > METADATA_MAX_FIELDS) {
     throw new UnprocessableError(`metadata field must have at most ${METADATA_MAX_FIELDS} fields`);
@@ -51,13 +51,27 @@ function coerceMetadata(metadata: Record<string, unknown> | undefined): Record<s
   return coerced;
 }
 
-function validateCorrelationId(value: string | undefined): void {
+export function validateCorrelationId(value: string | undefined): void {
   if (!value) return;
   if (value.length > 255) throw new UnprocessableError('correlation_id must not exceed 255 characters');
   if (!/^[\x20-\x7e]+$/.test(value)) throw new UnprocessableError('correlation_id must contain only printable ASCII characters');
 }
 
-function originOf(userAgent: string | undefined): string {
+/** What a session runs, once the request is checked and its connection found. */
+export interface ExecInput {
+  connection: ConnectionRecord;
+  script: Buffer;
+  clientArgs: string[];
+  /** `envvar:NAME` / `filesystem:NAME` → base64; connection secrets override them. */
+  envVars: Record<string, string>;
+  labels: Record<string, string>;
+  metadata: Record<string, string>;
+  origin: string;
+  sessionBatchId: string | null;
+  correlationId: string | null;
+}
+
+export function originOf(userAgent: string | undefined): string {
   const client = (userAgent ?? '').split(' ')[0]?.split('/')[0];
   return client === 'webapp.core' ? 'webapp' : client === 'gatehouse-cli' || client === 'hoopcli' ? 'cli' : 'api';
 }
@@ -70,7 +84,8 @@ export function createSessionService(deps: SessionServiceDeps) {
   const running = new Map<string, SessionRun>();
 
   /** argv, environment and secret files for the agent: request vars < connection secrets < session vars. */
-  function buildSpec(connection: ConnectionRecord, request: ExecRequest, identity: Identity, sessionId: string): ExecSpec {
+  function buildSpec(input: ExecInput, identity: Identity, sessionId: string): ExecSpec {
+    const { connection } = input;
     const secrets = deps.connections.openSecrets(connection);
     const env: Record<string, Buffer> = {};
     const files: Record<string, Buffer> = {};
@@ -87,7 +102,7 @@ export function createSessionService(deps: SessionServiceDeps) {
         delete env[match[2]!];
       }
     };
-    for (const [key, value] of Object.entries(request.env_vars ?? {})) {
+    for (const [key, value] of Object.entries(input.envVars)) {
       if (!ENV_KEY.test(key)) throw new UnprocessableError(`env_vars: key "${key}" must be envvar:NAME or filesystem:NAME`);
       if (!(key in secrets)) place(key, value);
     }
@@ -107,7 +122,7 @@ export function createSessionService(deps: SessionServiceDeps) {
         delete files[prefix + name];
       }
     }
-    return { command: [...connection.command, ...(request.client_args ?? [])], env, files };
+    return { command: [...connection.command, ...input.clientArgs], env, files };
   }
 
   /** Closes the session, storing its recording's last segment, in one statement when they share the database. */
@@ -170,6 +185,71 @@ export function createSessionService(deps: SessionServiceDeps) {
     }
   });
 
+  /** Records and runs a session; answers when it ends or after the exec wait (202). */
+  async function start(identity: Identity, input: ExecInput): Promise<{ status: 200 | 202; body: ExecResult }> {
+    const { connection, script } = input;
+    const sessionId = randomUUID();
+    const spec = buildSpec(input, identity, sessionId);
+    const rowStored = deps.sessions.insert({
+      id: sessionId,
+      connection: connection.name,
+      connectionType: connection.type,
+      connectionSubtype: connection.subtype,
+      connectionTags: connection.connectionTags,
+      agentId: connection.agentId,
+      verb: 'exec',
+      origin: input.origin,
+      labels: input.labels,
+      metadata: input.metadata,
+      integrationsMetadata: null,
+      userId: identity.userId,
+      userName: identity.name,
+      userEmail: identity.email,
+      input: script,
+      sessionBatchId: input.sessionBatchId,
+      correlationId: input.correlationId,
+      createdAt: new Date(),
+    });
+
+    const recorder = new EventWriter(deps.segments, sessionId, { maxBytes: deps.sessionEventsMaxBytes });
+    const run = new SessionRun(
+      { hub: deps.hub, log: deps.log, agentConnectWaitMs: deps.agentConnectWaitMs, finishSession },
+      sessionId,
+      connection.agentId,
+      recorder,
+      deps.execOutputMaxBytes,
+    );
+    running.set(sessionId, run);
+    void run.run(spec, script, rowStored).finally(() => running.delete(sessionId));
+    await rowStored;
+
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      run.outcome,
+      new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), deps.execWaitMs))),
+    ]);
+    clearTimeout(timer);
+    if (!outcome) {
+      run.output.abandon();
+      return {
+        status: 202,
+        body: { session_id: sessionId, output: [], output_status: 'running', exit_code: -2, execution_time: 0, has_review: false, truncated: false },
+      };
+    }
+    return {
+      status: 200,
+      body: {
+        session_id: sessionId,
+        output: run.output.text(),
+        output_status: outcome.exitCode === 0 && !outcome.error ? 'success' : 'failed',
+        exit_code: outcome.exitCode,
+        execution_time: outcome.executionTimeMs,
+        has_review: false,
+        truncated: run.output.truncated,
+      },
+    };
+  }
+
   return {
     async exec(identity: Identity, request: ExecRequest, userAgent: string | undefined): Promise<{ status: 200 | 202; body: ExecResult }> {
       const metadata = coerceMetadata(request.metadata);
@@ -177,69 +257,20 @@ export function createSessionService(deps: SessionServiceDeps) {
       const connectionName = request.connection ?? '';
       const connection = connectionName ? await deps.connections.find(connectionName) : undefined;
       if (!connection) throw new BadRequestError(`connection ${connectionName} not found`);
-
-      const sessionId = randomUUID();
-      const script = Buffer.from(request.script ?? '', 'utf8');
-      const spec = buildSpec(connection, request, identity, sessionId);
-      const rowStored = deps.sessions.insert({
-        id: sessionId,
-        connection: connection.name,
-        connectionType: connection.type,
-        connectionSubtype: connection.subtype,
-        connectionTags: connection.connectionTags,
-        agentId: connection.agentId,
-        verb: 'exec',
-        origin: originOf(userAgent),
+      return start(identity, {
+        connection,
+        script: Buffer.from(request.script ?? '', 'utf8'),
+        clientArgs: request.client_args ?? [],
+        envVars: request.env_vars ?? {},
         labels: request.labels ?? {},
         metadata,
-        integrationsMetadata: null,
-        userId: identity.userId,
-        userName: identity.name,
-        userEmail: identity.email,
-        input: script,
+        origin: originOf(userAgent),
         sessionBatchId: request.session_batch_id ?? null,
         correlationId: request.correlation_id || null,
-        createdAt: new Date(),
       });
-
-      const recorder = new EventWriter(deps.segments, sessionId, { maxBytes: deps.sessionEventsMaxBytes });
-      const run = new SessionRun(
-        { hub: deps.hub, log: deps.log, agentConnectWaitMs: deps.agentConnectWaitMs, finishSession },
-        sessionId,
-        connection.agentId,
-        recorder,
-        deps.execOutputMaxBytes,
-      );
-      running.set(sessionId, run);
-      void run.run(spec, script, rowStored).finally(() => running.delete(sessionId));
-      await rowStored;
-
-      let timer: NodeJS.Timeout | undefined;
-      const outcome = await Promise.race([
-        run.outcome,
-        new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), deps.execWaitMs))),
-      ]);
-      clearTimeout(timer);
-      if (!outcome) {
-        run.output.abandon();
-        return {
-          status: 202,
-          body: { session_id: sessionId, output: [], output_status: 'running', exit_code: -2, execution_time: 0, has_review: false, truncated: false },
-        };
-      }
-      return {
-        status: 200,
-        body: {
-          session_id: sessionId,
-          output: run.output.text(),
-          output_status: outcome.exitCode === 0 && !outcome.error ? 'success' : 'failed',
-          exit_code: outcome.exitCode,
-          execution_time: outcome.executionTimeMs,
-          has_review: false,
-          truncated: run.output.truncated,
-        },
-      };
     },
+
+    start,
 
     /**
      * The session as JSON text chunks. The head is built in memory; the event stream, when

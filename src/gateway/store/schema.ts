@@ -99,6 +99,29 @@ export interface SessionDownloadTokensTable {
   used_at: Timestamp | null;
 }
 
+export interface RunbookRepositoriesTable {
+  id: string;
+  repository: string;
+  git_url: string;
+  git_branch: string;
+  path_prefix: string;
+  git_user: string;
+  ssh_user: string;
+  ssh_known_hosts: string;
+  git_hook_ttl: number;
+  secrets_sealed: Uint8Array | null;
+  position: number;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+
+export interface RunbookConfigurationTable {
+  id: string;
+  singleton: Generated<boolean>;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   api_keys: ApiKeysTable;
   agents: AgentsTable;
@@ -106,4 +129,6 @@ export interface Database {
   sessions: SessionsTable;
   session_event_segments: SessionEventSegmentsTable;
   session_download_tokens: SessionDownloadTokensTable;
+  runbook_repositories: RunbookRepositoriesTable;
+  runbook_configuration: RunbookConfigurationTable;
 }
