@@ -39,6 +39,17 @@ export class UnprocessableError extends GatehouseError {
   readonly status = 422;
 }
 
+/** Too many attempts; the answer carries `Retry-After`. */
+export class TooManyRequestsError extends GatehouseError {
+  readonly status = 429;
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
 /** A server-side fault the operator can act on; the message says what to fix. */
 export class ServerConfigurationError extends GatehouseError {
   readonly status = 500;

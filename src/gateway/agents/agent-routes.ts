@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { App } from '../http/app.js';
-import { identityOf, requireAdmin } from '../http/app.js';
+import { identityOf } from '../http/app.js';
 import { errorResponses, NameOrIdParams, StringMap } from '../http/schemas.js';
 import type { AgentService } from './agent-service.js';
 
@@ -31,6 +31,7 @@ export function registerAgentRoutes(app: App, agents: AgentService): void {
   app.post(
     '/api/agents',
     {
+      config: { role: 'admin' },
       schema: {
         tags,
         summary: 'Create Agent Key',
@@ -40,7 +41,6 @@ export function registerAgentRoutes(app: App, agents: AgentService): void {
       },
     },
     async (request, reply) => {
-      requireAdmin(request);
       return reply.status(201).send(await agents.create(request.body));
     },
   );
@@ -48,6 +48,7 @@ export function registerAgentRoutes(app: App, agents: AgentService): void {
   app.get(
     '/api/agents',
     {
+      config: { role: 'readOnly' },
       schema: {
         tags,
         summary: 'List Agent Keys',
@@ -56,16 +57,14 @@ export function registerAgentRoutes(app: App, agents: AgentService): void {
       },
     },
     async (request) => {
-      identityOf(request);
       return agents.list(request.query.status);
     },
   );
 
   app.get(
     '/api/agents/:nameOrID',
-    { schema: { tags, summary: 'Get Agent Key', params: NameOrIdParams, response: { 200: Type.Ref('Agent'), ...errorResponses(401, 404) } } },
+    { config: { role: 'readOnly' }, schema: { tags, summary: 'Get Agent Key', params: NameOrIdParams, response: { 200: Type.Ref('Agent'), ...errorResponses(401, 404) } } },
     async (request) => {
-      identityOf(request);
       return agents.get(request.params.nameOrID);
     },
   );
@@ -73,6 +72,7 @@ export function registerAgentRoutes(app: App, agents: AgentService): void {
   app.delete(
     '/api/agents/:nameOrID',
     {
+      config: { role: 'admin' },
       schema: {
         tags,
         summary: 'Delete Agent Key',
@@ -82,7 +82,6 @@ export function registerAgentRoutes(app: App, agents: AgentService): void {
       },
     },
     async (request, reply) => {
-      requireAdmin(request);
       await agents.remove(request.params.nameOrID);
       return reply.status(204).send(null);
     },

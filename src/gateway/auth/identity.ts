@@ -10,6 +10,12 @@ export interface Identity {
 }
 
 export const ADMIN_GROUP = 'admin';
+/** Reads everything, runs nothing. */
+export const AUDITOR_GROUP = 'auditor';
+
+export function isAuditor(identity: Identity): boolean {
+  return identity.groups.includes(AUDITOR_GROUP);
+}
 
 export function isAdmin(identity: Identity): boolean {
   return identity.groups.includes(ADMIN_GROUP);

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { App } from '../http/app.js';
-import { identityOf, requireAdmin } from '../http/app.js';
+import { identityOf } from '../http/app.js';
 import { errorResponses, NameOrIdParams } from '../http/schemas.js';
 import type { ConnectionService } from './connection-service.js';
 import { Connection, ConnectionInput } from './connection-types.js';
@@ -12,9 +12,8 @@ export function registerConnectionRoutes(app: App, connections: ConnectionServic
 
   app.post(
     '/api/connections',
-    { schema: { tags, summary: 'Create Connection', body: ConnectionInput, response: { 201: ConnectionRef, ...errorResponses(400, 401, 403, 409, 422) } } },
+    { config: { role: 'admin' }, schema: { tags, summary: 'Create Connection', body: ConnectionInput, response: { 201: ConnectionRef, ...errorResponses(400, 401, 403, 409, 422) } } },
     async (request, reply) => {
-      requireAdmin(request);
       return reply.status(201).send(await connections.create(request.body));
     },
   );
@@ -22,6 +21,7 @@ export function registerConnectionRoutes(app: App, connections: ConnectionServic
   app.get(
     '/api/connections',
     {
+      config: { role: 'readOnly' },
       schema: {
         tags,
         summary: 'List Connections',
@@ -34,24 +34,23 @@ export function registerConnectionRoutes(app: App, connections: ConnectionServic
       },
     },
     async (request) => {
-      identityOf(request);
       const { agent_id: agentId, type, subtype } = request.query;
-      return connections.list({ agentId, type, subtype });
+      return connections.list({ agentId, type, subtype }, identityOf(request));
     },
   );
 
   app.get(
     '/api/connections/:nameOrID',
-    { schema: { tags, summary: 'Get Connection', params: NameOrIdParams, response: { 200: ConnectionRef, ...errorResponses(401, 404) } } },
+    { config: { role: 'readOnly' }, schema: { tags, summary: 'Get Connection', params: NameOrIdParams, response: { 200: ConnectionRef, ...errorResponses(401, 404) } } },
     async (request) => {
-      identityOf(request);
-      return connections.get(request.params.nameOrID);
+      return connections.get(request.params.nameOrID, identityOf(request));
     },
   );
 
   app.put(
     '/api/connections/:nameOrID',
     {
+      config: { role: 'admin' },
       schema: {
         tags,
         summary: 'Update Connection',
@@ -61,16 +60,14 @@ export function registerConnectionRoutes(app: App, connections: ConnectionServic
       },
     },
     async (request) => {
-      requireAdmin(request);
       return connections.update(request.params.nameOrID, request.body);
     },
   );
 
   app.delete(
     '/api/connections/:nameOrID',
-    { schema: { tags, summary: 'Delete Connection', params: NameOrIdParams, response: { 204: Type.Null(), ...errorResponses(401, 403, 404) } } },
+    { config: { role: 'admin' }, schema: { tags, summary: 'Delete Connection', params: NameOrIdParams, response: { 204: Type.Null(), ...errorResponses(401, 403, 404) } } },
     async (request, reply) => {
-      requireAdmin(request);
       await connections.remove(request.params.nameOrID);
       return reply.status(204).send(null);
     },

@@ -2,10 +2,11 @@ import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { ForbiddenError, GatehouseError } from '../../errors.js';
+import { ForbiddenError, GatehouseError, TooManyRequestsError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { AuthService } from '../auth/auth-service.js';
-import { isAdmin, type Identity } from '../auth/identity.js';
+import type { Identity } from '../auth/identity.js';
+import { roleAllows, ROUTE_ROLES, type RouteRole } from './roles.js';
 import { ErrorBody } from './schemas.js';
 import { VERSION } from '../../version.js';
 
@@ -21,10 +22,6 @@ declare module 'fastify' {
   interface FastifyRequest {
     identity: Identity | undefined;
   }
-  interface FastifyContextConfig {
-    /** Routes that authenticate by other means (or not at all). */
-    public?: boolean;
-  }
 }
 
 /** The caller of an authenticated route. */
@@ -33,15 +30,10 @@ export function identityOf(request: FastifyRequest): Identity {
   return request.identity;
 }
 
-export function requireAdmin(request: FastifyRequest): Identity {
-  const identity = identityOf(request);
-  if (!isAdmin(identity)) throw new ForbiddenError('access denied');
-  return identity;
-}
 
-/** Query-string credentials (download tokens) are cut out of logged URLs. */
+/** Query-string credentials (download tokens, login codes and states) are cut out of logged URLs. */
 function loggedUrl(url: string): string {
-  return url.replace(/([?&]token=)[^&]*/g, '$1[redacted]');
+  return url.replace(/([?&](?:token|code|state)=)[^&]*/g, '$1[redacted]');
 }
 
 export async function createApp(deps: { log: Logger; auth: Pick<AuthService, 'authenticate'>; bodyLimit: number }): Promise<App> {
@@ -69,7 +61,12 @@ export async function createApp(deps: { log: Logger; auth: Pick<AuthService, 'au
       },
       security: [{ bearer: [] }, { apiKey: [] }],
     },
-    transform: ({ schema, url }) => ({ schema, url: url.replace(/^\/api/, '') }),
+    // Each operation carries its route's role, so clients (and the authorization test) see who may call it.
+    transform: ({ schema, url, route }) => ({
+      schema: { ...schema, 'x-gatehouse-role': (route.config as { role?: RouteRole } | undefined)?.role } as typeof schema,
+      // The servers entry (/api) is taken off every path by the plugin itself.
+      url,
+    }),
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (json.$id as string) || `def-${i}` },
   });
 
@@ -77,18 +74,32 @@ export async function createApp(deps: { log: Logger; auth: Pick<AuthService, 'au
     request.log.info({ req: request, res: reply, responseTime: Math.round(reply.elapsedTime * 100) / 100 }, 'request completed');
   });
 
+  // Every route says who may call it; one without a role is a programming error, caught here
+  // at start-up rather than left open.
+  app.addHook('onRoute', (route) => {
+    const role = (route.config as { role?: unknown } | undefined)?.role;
+    if (!ROUTE_ROLES.includes(role as RouteRole)) {
+      throw new Error(`route ${String(route.method)} ${route.url} declares no role (config.role: ${ROUTE_ROLES.join(' | ')})`);
+    }
+  });
+
   app.decorateRequest('identity', undefined);
   app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.config.public) return;
-    request.identity = await deps.auth.authenticate({
+    // Unknown routes have no role: they are answered 404 by the not-found handler.
+    const role = request.routeOptions.config.role;
+    if (role === undefined || role === 'public') return;
+    const identity = await deps.auth.authenticate({
       authorization: request.headers.authorization,
       'api-key': request.headers['api-key'] as string | undefined,
     });
+    if (!roleAllows(role, identity)) throw new ForbiddenError('access denied');
+    request.identity = identity;
   });
 
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown; code?: string }, request, reply) => {
     if (error instanceof GatehouseError) {
       if (error.status >= 500) request.log.error({ err: error }, 'request failed');
+      if (error instanceof TooManyRequestsError) reply.header('Retry-After', String(error.retryAfterSeconds));
       return reply.status(error.status).send({ message: error.message });
     }
     if (error.validation) {

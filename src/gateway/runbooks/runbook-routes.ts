@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { App } from '../http/app.js';
-import { identityOf, requireAdmin, sendJsonPieces } from '../http/app.js';
+import { identityOf, sendJsonPieces } from '../http/app.js';
 import { errorResponses } from '../http/schemas.js';
 import { renderExecResult } from '../sessions/session-render.js';
 import type { RunbookConfigService } from './runbook-config-service.js';
@@ -33,9 +33,8 @@ export function registerRunbookRoutes(app: App, runbooks: RunbookService, config
 
   app.get(
     '/api/runbooks/configurations',
-    { schema: { tags, summary: 'Get Runbook Configuration', response: { 200: Type.Ref('RunbookConfiguration'), ...errorResponses(401, 403, 404) } } },
+    { config: { role: 'adminAndAuditor' }, schema: { tags, summary: 'Get Runbook Configuration', response: { 200: Type.Ref('RunbookConfiguration'), ...errorResponses(401, 403, 404) } } },
     async (request) => {
-      requireAdmin(request);
       return config.get();
     },
   );
@@ -43,6 +42,7 @@ export function registerRunbookRoutes(app: App, runbooks: RunbookService, config
   app.put(
     '/api/runbooks/configurations',
     {
+      config: { role: 'admin' },
       schema: {
         tags,
         summary: 'Update Runbook Configuration',
@@ -52,7 +52,6 @@ export function registerRunbookRoutes(app: App, runbooks: RunbookService, config
       },
     },
     async (request) => {
-      requireAdmin(request);
       return config.replace(request.body.repositories);
     },
   );
@@ -60,6 +59,7 @@ export function registerRunbookRoutes(app: App, runbooks: RunbookService, config
   app.post(
     '/api/runbooks/configurations',
     {
+      config: { role: 'admin' },
       schema: {
         tags,
         summary: 'Create Runbook Configuration Entry',
@@ -68,7 +68,6 @@ export function registerRunbookRoutes(app: App, runbooks: RunbookService, config
       },
     },
     async (request, reply) => {
-      requireAdmin(request);
       return reply.status(201).send(await config.create(request.body));
     },
   );
@@ -76,6 +75,7 @@ export function registerRunbookRoutes(app: App, runbooks: RunbookService, config
   app.put(
     '/api/runbooks/configurations/:id',
     {
+      config: { role: 'admin' },
       schema: {
         tags,
         summary: 'Update Runbook Configuration Entry',
@@ -86,7 +86,6 @@ export function registerRunbookRoutes(app: App, runbooks: RunbookService, config
       },
     },
     async (request) => {
-      requireAdmin(request);
       return config.update(request.params.id, request.body);
     },
   );
@@ -94,6 +93,7 @@ export function registerRunbookRoutes(app: App, runbooks: RunbookService, config
   app.delete(
     '/api/runbooks/configurations/:id',
     {
+      config: { role: 'admin' },
       schema: {
         tags,
         summary: 'Delete Runbook Configuration Entry',
@@ -102,7 +102,6 @@ export function registerRunbookRoutes(app: App, runbooks: RunbookService, config
       },
     },
     async (request, reply) => {
-      requireAdmin(request);
       await config.remove(request.params.id);
       return reply.status(204).send(null);
     },
@@ -111,6 +110,7 @@ export function registerRunbookRoutes(app: App, runbooks: RunbookService, config
   app.get(
     '/api/runbooks',
     {
+      config: { role: 'readOnly' },
       schema: {
         tags,
         summary: 'List Runbooks',
@@ -124,9 +124,8 @@ export function registerRunbookRoutes(app: App, runbooks: RunbookService, config
       },
     },
     async (request) => {
-      identityOf(request);
       const query = request.query;
-      return runbooks.listV2({
+      return runbooks.listV2(identityOf(request), {
         connectionName: query.connection_name || query.connection || undefined,
         listConnections: query.list_connections === 'true',
         removeEmptyConnections: query.remove_empty_connections !== 'false',
@@ -136,27 +135,27 @@ export function registerRunbookRoutes(app: App, runbooks: RunbookService, config
 
   app.get(
     '/api/plugins/runbooks/templates',
-    { schema: { tags, summary: 'List Runbooks', response: { 200: RunbookList, ...errorResponses(401, 404, 502) } } },
+    { config: { role: 'readOnly' }, schema: { tags, summary: 'List Runbooks', response: { 200: RunbookList, ...errorResponses(401, 404, 502) } } },
     async (request) => {
-      identityOf(request);
-      return runbooks.listV1(undefined);
+      return runbooks.listV1(identityOf(request), undefined);
     },
   );
 
   app.get(
     '/api/plugins/runbooks/connections/:name/templates',
     {
+      config: { role: 'readOnly' },
       schema: { tags, summary: 'List Runbooks By Connection', params: ConnectionParams, response: { 200: RunbookList, ...errorResponses(401, 404, 502) } },
     },
     async (request) => {
-      identityOf(request);
-      return runbooks.listV1(request.params.name);
+      return runbooks.listV1(identityOf(request), request.params.name);
     },
   );
 
   app.post(
     '/api/runbooks/render',
     {
+      config: { role: 'readOnly' },
       schema: {
         tags,
         summary: 'Render Runbook',
@@ -166,14 +165,13 @@ export function registerRunbookRoutes(app: App, runbooks: RunbookService, config
       },
     },
     async (request) => {
-      identityOf(request);
       return runbooks.preview(request.body);
     },
   );
 
   app.post(
     '/api/plugins/runbooks/connections/:name/exec',
-    { schema: { tags, summary: 'Runbook Exec', params: ConnectionParams, body: RunbookExecV1, response: execResponses } },
+    { config: { role: 'standard' }, schema: { tags, summary: 'Runbook Exec', params: ConnectionParams, body: RunbookExecV1, response: execResponses } },
     async (request, reply) => {
       const result = await runbooks.execV1(identityOf(request), request.params.name, request.body, userClientOf(request.headers));
       return sendJsonPieces(reply.status(result.status), renderExecResult(result.body));
@@ -182,7 +180,7 @@ export function registerRunbookRoutes(app: App, runbooks: RunbookService, config
 
   app.post(
     '/api/runbooks/exec',
-    { schema: { tags, summary: 'Runbook Exec', body: RunbookExecV2, response: execResponses } },
+    { config: { role: 'standard' }, schema: { tags, summary: 'Runbook Exec', body: RunbookExecV2, response: execResponses } },
     async (request, reply) => {
       const result = await runbooks.execV2(identityOf(request), request.body, userClientOf(request.headers));
       return sendJsonPieces(reply.status(result.status), renderExecResult(result.body));

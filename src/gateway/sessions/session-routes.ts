@@ -41,6 +41,7 @@ export function registerSessionRoutes(app: App, sessions: SessionService): void 
   app.post(
     '/api/sessions',
     {
+      config: { role: 'standard' },
       schema: {
         tags,
         summary: 'Exec',
@@ -60,6 +61,7 @@ export function registerSessionRoutes(app: App, sessions: SessionService): void 
   app.get(
     '/api/sessions',
     {
+      config: { role: 'readOnly' },
       schema: {
         tags,
         summary: 'List Sessions',
@@ -106,6 +108,7 @@ export function registerSessionRoutes(app: App, sessions: SessionService): void 
   app.get(
     '/api/sessions/:session_id',
     {
+      config: { role: 'readOnly' },
       schema: {
         tags,
         summary: 'Get Session',
@@ -147,7 +150,7 @@ export function registerSessionRoutes(app: App, sessions: SessionService): void 
 
   app.post(
     '/api/sessions/:session_id/kill',
-    { schema: { tags, summary: 'Kill Session', params: SessionParams, response: { 204: Type.Null(), ...errorResponses(401, 404) } } },
+    { config: { role: 'standard' }, schema: { tags, summary: 'Kill Session', params: SessionParams, response: { 204: Type.Null(), ...errorResponses(401, 404) } } },
     async (request, reply) => {
       await sessions.kill(identityOf(request), request.params.session_id);
       return reply.status(204).send(null);
@@ -157,7 +160,7 @@ export function registerSessionRoutes(app: App, sessions: SessionService): void 
   app.get(
     '/api/sessions/:session_id/download',
     {
-      config: { public: true },
+      config: { role: 'public' },
       schema: {
         tags,
         summary: 'Download Session',

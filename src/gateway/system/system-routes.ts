@@ -4,18 +4,19 @@ import { identityOf } from '../http/app.js';
 import { errorResponses } from '../http/schemas.js';
 import { VERSION } from '../../version.js';
 
-export function registerSystemRoutes(app: App, info: { apiUrl: string; grpcUrl: string; logLevel: string; storeKind: string }): void {
+export function registerSystemRoutes(app: App, info: { apiUrl: string; grpcUrl: string; logLevel: string; storeKind: string; authMethod: string }): void {
   const tags = ['Server Management'];
 
   app.get(
     '/api/healthz',
-    { config: { public: true }, schema: { tags, summary: 'HealthCheck', security: [], response: { 200: Type.Object({ status: Type.String() }) } } },
+    { config: { role: 'public' }, schema: { tags, summary: 'HealthCheck', security: [], response: { 200: Type.Object({ status: Type.String() }) } } },
     async () => ({ status: 'ok' }),
   );
 
   app.get(
     '/api/serverinfo',
     {
+      config: { role: 'readOnly' },
       schema: {
         tags,
         summary: 'Get Server Info',
@@ -38,13 +39,12 @@ export function registerSystemRoutes(app: App, info: { apiUrl: string; grpcUrl: 
       },
     },
     async (request) => {
-      identityOf(request);
       return {
         version: VERSION,
         commit_sha: '',
         api_url: info.apiUrl,
         grpc_url: info.grpcUrl,
-        auth_method: 'api-key',
+        auth_method: info.authMethod,
         log_level: info.logLevel,
         tenancy_type: 'selfhosted',
         store: info.storeKind,
@@ -55,5 +55,5 @@ export function registerSystemRoutes(app: App, info: { apiUrl: string; grpcUrl: 
     },
   );
 
-  app.get('/api/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+  app.get('/api/openapi.json', { config: { role: 'public' }, schema: { hide: true } }, async () => app.swagger());
 }
