@@ -25,6 +25,10 @@ export interface GatewayConfig {
   agentConnectWaitSeconds: number;
   /** Admin API key accepted for automation, when set. */
   apiKey: string | undefined;
+  /** How people log in: local email and password, or an OIDC identity provider. */
+  authMethod: AuthMethod;
+  /** The identity provider, when authMethod is oidc. */
+  oidc: OidcConfig | undefined;
   /** 32-byte key for secrets at rest, when given; otherwise one is generated into the data dir. */
   secretKey: Buffer | undefined;
   execOutputMaxBytes: number;
@@ -37,6 +41,19 @@ export interface GatewayConfig {
   logLevel: string;
 }
 
+export interface OidcConfig {
+  /** The provider's issuer URL, exactly as its tokens name it (a trailing slash matters). */
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** The claim whose value replaces a user's groups at each login. */
+  groupsClaim: string;
+  /** Scopes every login asks for: openid, profile, email, then IDP_SCOPES. */
+  scopes: string[];
+  /** The audience of the access tokens the API accepts (IDP_AUDIENCE); the client id when unset. */
+  audience: string | undefined;
+}
+
 export interface AgentConfig {
   /** The DSN token from POST /api/agents. */
   agentKey: string;
@@ -46,6 +63,9 @@ export interface AgentConfig {
 }
 
 type Env = Record<string, string | undefined>;
+
+export const AUTH_METHODS = ['local', 'oidc'] as const;
+export type AuthMethod = (typeof AUTH_METHODS)[number];
 
 const MiB = 1024 * 1024;
 
@@ -60,6 +80,7 @@ export const DEFAULTS = {
   requestBodyMaxBytes: 32 * MiB,
   runbooksFetchTimeoutSeconds: 30,
   runbooksTipCacheSeconds: 10,
+  idpGroupsClaim: 'https://app.hoop.dev/groups',
 } as const;
 
 function readAddress(env: Env, name: string, fallback: string): ListenAddress {
@@ -127,10 +148,56 @@ function readLogLevel(env: Env): string {
   return level;
 }
 
+/** AUTH_METHOD, or oidc when it is unset and an identity provider is configured. */
+function readAuthMethod(env: Env): AuthMethod {
+  const method = env.AUTH_METHOD || (env.IDP_ISSUER ? 'oidc' : 'local');
+  if (!(AUTH_METHODS as readonly string[]).includes(method)) {
+    throw new ConfigError(`AUTH_METHOD must be one of ${AUTH_METHODS.join(', ')} (got "${method}")`);
+  }
+  return method as AuthMethod;
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
+
+/** The issuer as given: https, or http on a loopback address only (a local provider, tests). */
+function readIssuer(env: Env): string {
+  const raw = env.IDP_ISSUER!;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('IDP_ISSUER is not a valid URL');
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    throw new ConfigError(`IDP_ISSUER must be an https URL (http only on a loopback address; got "${raw}")`);
+  }
+  return raw;
+}
+
+function readOidc(env: Env, authMethod: AuthMethod): OidcConfig | undefined {
+  if (authMethod !== 'oidc') return undefined;
+  const missing = ['IDP_ISSUER', 'IDP_CLIENT_ID', 'IDP_CLIENT_SECRET'].filter((name) => !env[name]);
+  if (missing.length) {
+    throw new ConfigError(`login through an identity provider (AUTH_METHOD=oidc) needs ${missing.join(', ')}`);
+  }
+  const extraScopes = (env.IDP_SCOPES ?? '').split(/[\s,]+/).filter(Boolean);
+  return {
+    issuer: readIssuer(env),
+    clientId: env.IDP_CLIENT_ID!,
+    clientSecret: env.IDP_CLIENT_SECRET!,
+    groupsClaim: env.IDP_GROUPS_CLAIM || DEFAULTS.idpGroupsClaim,
+    scopes: [...new Set(['openid', 'profile', 'email', ...extraScopes])],
+    audience: env.IDP_AUDIENCE || undefined,
+  };
+}
+
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
   const http = readAddress(env, 'GATEHOUSE_HTTP_ADDR', DEFAULTS.httpAddr);
   const grpc = readAddress(env, 'GATEHOUSE_GRPC_ADDR', DEFAULTS.grpcAddr);
   const postgresUri = readUrl(env, 'POSTGRES_DB_URI', ['postgres:', 'postgresql:']);
+  const authMethod = readAuthMethod(env);
   return {
     postgresUri: postgresUri ? env.POSTGRES_DB_URI : undefined,
     dataDir: path.resolve(env.GATEHOUSE_DATA_DIR || DEFAULTS.dataDir),
@@ -146,6 +213,8 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       { integer: false },
     ),
     apiKey: env.API_KEY || undefined,
+    authMethod,
+    oidc: readOidc(env, authMethod),
     secretKey: readSecretKey(env),
     execOutputMaxBytes: readPositiveNumber(env, 'GATEHOUSE_EXEC_OUTPUT_MAX_BYTES', DEFAULTS.execOutputMaxBytes),
     sessionEventsMaxBytes: readPositiveNumber(env, 'GATEHOUSE_SESSION_EVENTS_MAX_BYTES', DEFAULTS.sessionEventsMaxBytes),

@@ -6,8 +6,19 @@ import type { Logger } from '../log.js';
 import { createAgentService, type AgentService } from './agents/agent-service.js';
 import { createAgentStore } from './agents/agent-store.js';
 import { registerAgentRoutes } from './agents/agent-routes.js';
-import { createApiKeyStore } from './auth/api-key-store.js';
+import { registerApiKeyRoutes } from './api-keys/api-key-routes.js';
+import { createApiKeyService } from './api-keys/api-key-service.js';
+import { createApiKeyStore } from './api-keys/api-key-store.js';
 import { createAuthService } from './auth/auth-service.js';
+import { registerLocalAuthRoutes } from './auth/local-auth-routes.js';
+import { createLocalAuthService } from './auth/local-auth-service.js';
+import { createLoginRateLimiter } from './auth/login-rate-limit.js';
+import { createOidc } from './auth/oidc.js';
+import { registerOidcLoginRoutes } from './auth/oidc-login-routes.js';
+import { routeLoginTokens } from './auth/oidc-token-router.js';
+import { loadOrCreateSigningKey } from './auth/signing-key.js';
+import { createSigningKeyStore } from './auth/signing-key-store.js';
+import { createUserTokens } from './auth/user-tokens.js';
 import { createConnectionService, type ConnectionService } from './connections/connection-service.js';
 import { createConnectionStore } from './connections/connection-store.js';
 import { registerConnectionRoutes } from './connections/connection-routes.js';
@@ -15,6 +26,10 @@ import type { SegmentStore } from './events/event-log.js';
 import { createFileSegmentStore } from './events/file-segment-store.js';
 import { createPgSegmentStore } from './events/pg-segment-store.js';
 import { createApp } from './http/app.js';
+import { createAccessControl } from './plugins/access-control.js';
+import { registerPluginRoutes } from './plugins/plugin-routes.js';
+import { createPluginService } from './plugins/plugin-service.js';
+import { createPluginStore } from './plugins/plugin-store.js';
 import { createRunbookConfigService } from './runbooks/runbook-config-service.js';
 import { createRunbookConfigStore } from './runbooks/runbook-config-store.js';
 import { registerRunbookRoutes } from './runbooks/runbook-routes.js';
@@ -28,6 +43,11 @@ import { openStore } from './store/db.js';
 import { registerSystemRoutes } from './system/system-routes.js';
 import { createGitRepositories } from '../runbooks/git/index.js';
 import { createAgentHub } from './transport/agent-hub.js';
+import { createGroupService } from './users/group-service.js';
+import { createGroupStore } from './users/group-store.js';
+import { registerUserRoutes } from './users/user-routes.js';
+import { createUserService } from './users/user-service.js';
+import { createUserStore } from './users/user-store.js';
 
 /**
  * This gateway's identity, kept in its data dir so it survives restarts: what it owned before
@@ -75,8 +95,40 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     segments = files;
   }
 
-  const auth = createAuthService({ apiKeys: createApiKeyStore(db), configuredApiKey: config.apiKey });
-  const connections = createConnectionService({ store: createConnectionStore(db), sealer });
+  const apiKeyStore = createApiKeyStore(db);
+  const userStore = createUserStore(db);
+  const signingKey = await loadOrCreateSigningKey({ store: createSigningKeyStore(db), sealer });
+  const userTokens = createUserTokens({ signingKey, issuer: config.apiUrl, users: userStore });
+  const oidc =
+    config.oidc &&
+    createOidc({
+      config: config.oidc,
+      apiUrl: config.apiUrl,
+      db,
+      users: userStore,
+      onUsersChange: () => loginTokens.invalidate(),
+      log: log.child({ component: 'oidc' }),
+    });
+  const loginTokens = routeLoginTokens({ gatewayIssuer: config.apiUrl, local: userTokens, oidc: oidc?.bearerTokens });
+  const auth = createAuthService({ apiKeys: apiKeyStore, configuredApiKey: config.apiKey, userTokens: loginTokens });
+  const users = createUserService({ store: userStore, authMethod: config.authMethod, onChange: loginTokens.invalidate });
+  const groups = createGroupService({ store: createGroupStore(db), onChange: loginTokens.invalidate });
+  const localAuth = createLocalAuthService({
+    users: userStore,
+    tokens: userTokens,
+    limiter: createLoginRateLimiter(),
+    enabled: config.authMethod === 'local',
+  });
+  const apiKeys = createApiKeyService({ store: apiKeyStore, onChange: () => auth.forgetCachedKeys() });
+  const pluginStore = createPluginStore(db);
+  const accessControl = createAccessControl({ plugins: pluginStore });
+  const connectionStore = createConnectionStore(db);
+  const connections = createConnectionService({ store: connectionStore, sealer, access: accessControl });
+  const plugins = createPluginService({
+    store: pluginStore,
+    findConnection: (nameOrId) => connectionStore.findByNameOrId(nameOrId),
+    onChange: () => accessControl.forget(),
+  });
   const agents = createAgentService({ store: agentStore, grpcUrl: config.grpcUrl, disconnect: hub.disconnect });
   const sessions = createSessionService({
     sessions: createSessionStore(db, gatewayId),
@@ -110,11 +162,22 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   }
 
   const app = await createApp({ log, auth, bodyLimit: config.requestBodyMaxBytes });
-  registerSystemRoutes(app, { apiUrl: config.apiUrl, grpcUrl: config.grpcUrl, logLevel: config.logLevel, storeKind: store.kind });
+  registerSystemRoutes(app, {
+    apiUrl: config.apiUrl,
+    grpcUrl: config.grpcUrl,
+    logLevel: config.logLevel,
+    storeKind: store.kind,
+    authMethod: config.authMethod,
+  });
   registerConnectionRoutes(app, connections);
   registerAgentRoutes(app, agents);
   registerSessionRoutes(app, sessions);
   registerRunbookRoutes(app, runbooks, runbookConfig);
+  registerUserRoutes(app, users, groups);
+  registerLocalAuthRoutes(app, localAuth);
+  registerOidcLoginRoutes(app, oidc?.login, { secureCookie: new URL(config.apiUrl).protocol === 'https:' });
+  registerApiKeyRoutes(app, apiKeys);
+  registerPluginRoutes(app, plugins);
 
   const grpcPort = await hub.listen(config.grpc.host, config.grpc.port);
   await app.listen({ host: config.http.host, port: config.http.port });

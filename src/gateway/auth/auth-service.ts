@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { UnauthorizedError } from '../../errors.js';
 import { createTtlCache, LOOKUP_CACHE_TTL_MS } from '../ttl-cache.js';
-import type { ApiKeyStore } from './api-key-store.js';
+import type { ApiKeyStore } from '../api-keys/api-key-store.js';
 import { ADMIN_GROUP, type Identity } from './identity.js';
 
 const API_KEY_PREFIX = 'hpk_';
@@ -12,6 +12,11 @@ export function sha256Hex(value: string): string {
 
 export function newApiKey(): string {
   return API_KEY_PREFIX + randomBytes(32).toString('base64url');
+}
+
+/** What a key looks like in listings: its first 8 characters, then one `*` per character. */
+export function maskApiKey(key: string): string {
+  return key.slice(0, 8) + '*'.repeat(Math.max(0, key.length - 8));
 }
 
 /** The configured `API_KEY` acts as this admin. */
@@ -27,9 +32,16 @@ export interface CredentialHeaders {
   'api-key'?: string;
 }
 
+/** Verifies a bearer token that is not an API key (a login token); throws UnauthorizedError. */
+export interface UserTokenVerifier {
+  verify(token: string): Promise<Identity>;
+}
+
 export function createAuthService(deps: {
-  apiKeys: Pick<ApiKeyStore, 'findActiveByHash' | 'countActive' | 'insert'>;
+  apiKeys: Pick<ApiKeyStore, 'findActiveByHash' | 'countActive' | 'insert' | 'touchLastUsed'>;
   configuredApiKey: string | undefined;
+  /** Login tokens (local or OIDC); without it only API keys authenticate. */
+  userTokens?: UserTokenVerifier;
 }) {
   const configuredHash = deps.configuredApiKey ? Buffer.from(sha256Hex(deps.configuredApiKey), 'hex') : undefined;
   // Only keys that were found are cached, so unknown keys cannot fill it.
@@ -55,11 +67,19 @@ export function createAuthService(deps: {
       }
       const cached = identities.get(hash);
       if (cached) return cached;
+      if (!key.startsWith(API_KEY_PREFIX) && deps.userTokens) return deps.userTokens.verify(key);
       const record = await deps.apiKeys.findActiveByHash(hash);
       if (!record) throw new UnauthorizedError('access denied');
       const identity = { userId: record.userId, email: record.userEmail, name: record.userName, groups: record.groups };
       identities.set(hash, identity);
+      // At most once per cache period per key; a failed update must not fail the request.
+      void deps.apiKeys.touchLastUsed(record.id).catch(() => {});
       return identity;
+    },
+
+    /** Forgets cached keys: after a key is revoked or changed here, it applies at once. */
+    forgetCachedKeys(): void {
+      identities.clear();
     },
 
     /**
@@ -73,6 +93,8 @@ export function createAuthService(deps: {
         id: randomUUID(),
         name: 'admin (created at first start)',
         keyHash: sha256Hex(key),
+        maskedKey: maskApiKey(key),
+        createdBy: 'gatehouse',
         userId: 'admin',
         userEmail: 'admin@gatehouse.local',
         userName: 'Administrator',

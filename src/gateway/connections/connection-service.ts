@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError, ServerConfigurationError, UnprocessableError } from '../../errors.js';
+import type { Identity } from '../auth/identity.js';
+import type { AccessControl } from '../plugins/access-control.js';
 import type { Sealer } from '../secrets/sealer.js';
 import { createTtlCache, LOOKUP_CACHE_TTL_MS } from '../ttl-cache.js';
 import type { ConnectionStore } from './connection-store.js';
@@ -77,8 +79,10 @@ function sameSecrets(a: SecretMap, b: SecretMap): boolean {
 export function createConnectionService(deps: {
   store: Pick<ConnectionStore, 'findByNameOrId' | 'list' | 'insert' | 'update' | 'deleteByName'>;
   sealer: Sealer;
+  /** Which connections an identity may see and use; a hidden one behaves as if it did not exist. */
+  access: Pick<AccessControl, 'canUse'>;
 }) {
-  const { store, sealer } = deps;
+  const { store, sealer, access } = deps;
   // Connections as the exec path reads them; any write here clears it.
   const recent = createTtlCache<ConnectionRecord>(LOOKUP_CACHE_TTL_MS, 1000);
 
@@ -193,13 +197,17 @@ export function createConnectionService(deps: {
   }
 
   return {
-    /** The stored record (secrets sealed), for the exec path; 404 semantics left to the caller. */
-    async find(nameOrId: string): Promise<ConnectionRecord | undefined> {
-      const cached = recent.get(nameOrId);
-      if (cached) return cached;
-      const record = await store.findByNameOrId(nameOrId);
-      if (record) recent.set(nameOrId, record);
-      return record;
+    /**
+     * The stored record (secrets sealed) if the identity may use it, for the exec path; 404
+     * semantics left to the caller.
+     */
+    async find(nameOrId: string, identity: Identity): Promise<ConnectionRecord | undefined> {
+      let record = recent.get(nameOrId);
+      if (!record) {
+        record = await store.findByNameOrId(nameOrId);
+        if (record) recent.set(nameOrId, record);
+      }
+      return record && (await access.canUse(identity, record.id)) ? record : undefined;
     },
     openSecrets,
 
@@ -234,12 +242,16 @@ export function createConnectionService(deps: {
       return toView(await get(existing.id));
     },
 
-    async get(nameOrId: string): Promise<Connection> {
-      return toView(await get(nameOrId));
+    async get(nameOrId: string, identity: Identity): Promise<Connection> {
+      const record = await get(nameOrId);
+      if (!(await access.canUse(identity, record.id))) throw new NotFoundError('not found');
+      return toView(record);
     },
 
-    async list(filter: { agentId?: string; type?: string; subtype?: string }): Promise<Connection[]> {
-      return (await store.list(filter)).map(toView);
+    async list(filter: { agentId?: string; type?: string; subtype?: string }, identity: Identity): Promise<Connection[]> {
+      const records = await store.list(filter);
+      const usable = await Promise.all(records.map((record) => access.canUse(identity, record.id)));
+      return records.filter((_, index) => usable[index]).map(toView);
     },
 
     async remove(name: string): Promise<void> {

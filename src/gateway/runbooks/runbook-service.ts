@@ -149,9 +149,9 @@ export function createRunbookService(deps: RunbookServiceDeps) {
     return { repository: repo.repository, commit: commit.hash, commit_author: commit.author, commit_message: commit.message, items };
   }
 
-  /** Connections runbooks may run on: those with runbooks enabled. */
-  async function runbookConnections(): Promise<string[]> {
-    const all = await deps.connections.list({});
+  /** Connections the identity may run runbooks on: those it may use, with runbooks enabled. */
+  async function runbookConnections(identity: Identity): Promise<string[]> {
+    const all = await deps.connections.list({}, identity);
     return all.filter((c) => c.access_mode_runbooks !== 'disabled').map((c) => c.name);
   }
 
@@ -202,7 +202,7 @@ export function createRunbookService(deps: RunbookServiceDeps) {
     const { request } = runbook;
     const metadata = coerceMetadata(request.metadata);
     validateCorrelationId(runbook.correlationId);
-    const connection: ConnectionRecord | undefined = await deps.connections.find(runbook.connectionName);
+    const connection: ConnectionRecord | undefined = await deps.connections.find(runbook.connectionName, identity);
     if (!connection) throw new NotFoundError('connection not found');
     if (connection.accessModeRunbooks === 'disabled') throw new ForbiddenError('runbooks are disabled for this connection');
     const repo = await locate(runbook.repository, request.file_name);
@@ -229,9 +229,12 @@ export function createRunbookService(deps: RunbookServiceDeps) {
 
   return {
     /** `GET /api/runbooks`: every repository; one that fails is reported in `errors`. */
-    async listV2(query: { connectionName?: string; listConnections: boolean; removeEmptyConnections: boolean }): Promise<RunbookListV2> {
+    async listV2(
+      identity: Identity,
+      query: { connectionName?: string; listConnections: boolean; removeEmptyConnections: boolean },
+    ): Promise<RunbookListV2> {
       const repos = await deps.config.repositories();
-      const connections = query.connectionName ? [query.connectionName] : await runbookConnections();
+      const connections = query.connectionName ? [query.connectionName] : await runbookConnections(identity);
       const result: RunbookListV2 = { errors: [], repositories: [], items: [] };
       if (query.removeEmptyConnections && connections.length === 0) return result;
       for (const repo of repos) {
@@ -250,13 +253,13 @@ export function createRunbookService(deps: RunbookServiceDeps) {
     },
 
     /** `GET /api/plugins/runbooks/templates` and `…/connections/{name}/templates`. */
-    async listV1(connectionName: string | undefined): Promise<RunbookList> {
+    async listV1(identity: Identity, connectionName: string | undefined): Promise<RunbookList> {
       let connections: string[] | undefined;
       if (connectionName) {
-        const connection = await deps.connections.find(connectionName);
+        const connection = await deps.connections.find(connectionName, identity);
         if (!connection) throw new NotFoundError('connection not found');
       } else {
-        connections = await runbookConnections();
+        connections = await runbookConnections(identity);
       }
       const lists: RunbookRepositoryList[] = [];
       for (const repo of await deps.config.repositories()) {

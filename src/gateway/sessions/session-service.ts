@@ -3,7 +3,7 @@ import type { Logger } from '../../log.js';
 import { BadRequestError, ForbiddenError, GoneError, NotFoundError, UnauthorizedError, UnprocessableError } from '../../errors.js';
 import type { ExecSpec } from '../../wire/transport.js';
 import { sha256Hex } from '../auth/auth-service.js';
-import { isAdmin, type Identity } from '../auth/identity.js';
+import { isAdmin, isAuditor, type Identity } from '../auth/identity.js';
 import type { ConnectionService } from '../connections/connection-service.js';
 import type { ConnectionRecord } from '../connections/connection-types.js';
 import { EventWriter, readEvents, type Segment, type SegmentStore, type SessionEvent } from '../events/event-log.js';
@@ -76,8 +76,13 @@ export function originOf(userAgent: string | undefined): string {
   return client === 'webapp.core' ? 'webapp' : client === 'gatehouse-cli' || client === 'hoopcli' ? 'cli' : 'api';
 }
 
+/** Admins and auditors read every session; anyone else only their own. */
+function readsAllSessions(identity: Identity): boolean {
+  return isAdmin(identity) || isAuditor(identity);
+}
+
 function canAccess(identity: Identity, session: SessionRecord): boolean {
-  return isAdmin(identity) || session.userId === identity.userId;
+  return readsAllSessions(identity) || session.userId === identity.userId;
 }
 
 export function createSessionService(deps: SessionServiceDeps) {
@@ -255,7 +260,7 @@ export function createSessionService(deps: SessionServiceDeps) {
       const metadata = coerceMetadata(request.metadata);
       validateCorrelationId(request.correlation_id);
       const connectionName = request.connection ?? '';
-      const connection = connectionName ? await deps.connections.find(connectionName) : undefined;
+      const connection = connectionName ? await deps.connections.find(connectionName, identity) : undefined;
       if (!connection) throw new BadRequestError(`connection ${connectionName} not found`);
       return start(identity, {
         connection,
@@ -305,7 +310,7 @@ export function createSessionService(deps: SessionServiceDeps) {
     },
 
     async list(identity: Identity, filter: Omit<SessionListFilter, 'visibleTo'>) {
-      const result = await deps.sessions.list({ ...filter, visibleTo: isAdmin(identity) ? undefined : identity.userId });
+      const result = await deps.sessions.list({ ...filter, visibleTo: readsAllSessions(identity) ? undefined : identity.userId });
       return {
         data: result.sessions.map((s) => sessionView(s, null)),
         total: result.total,

@@ -8,6 +8,11 @@ import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
 
+/** PostgreSQL's unique_violation (PGlite reports the same code). */
+export function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string }).code === '23505';
+}
+
 export interface Store {
   db: Db;
   kind: 'pglite' | 'postgres';

@@ -15,6 +15,10 @@ export interface ApiKeysTable {
   groups: string[];
   created_at: Generated<Date>;
   revoked_at: Timestamp | null;
+  masked_key: Generated<string>;
+  created_by: Generated<string>;
+  revoked_by: string | null;
+  last_used_at: Timestamp | null;
 }
 
 export interface AgentsTable {
@@ -122,6 +126,57 @@ export interface RunbookConfigurationTable {
   updated_at: Timestamp;
 }
 
+export interface UsersTable {
+  id: string;
+  subject: string;
+  email: string;
+  name: string;
+  status: string;
+  verified: boolean;
+  slack_id: string;
+  picture: string;
+  groups: string[];
+  password_hash: string | null;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+
+export interface UserGroupsTable {
+  name: string;
+  created_at: Generated<Date>;
+}
+
+export interface TokenSigningKeysTable {
+  id: string;
+  singleton: Generated<boolean>;
+  public_key: Uint8Array;
+  private_key_sealed: Uint8Array;
+  created_at: Generated<Date>;
+}
+
+export interface OidcLoginsTable {
+  state_hash: string;
+  code_verifier: string;
+  nonce: string;
+  redirect_url: string;
+  expires_at: Timestamp;
+  created_at: Generated<Date>;
+}
+
+export interface PluginsTable {
+  id: string;
+  name: string;
+  created_at: Generated<Date>;
+}
+
+export interface PluginConnectionsTable {
+  id: string;
+  plugin_name: string;
+  connection_id: string;
+  config: string[];
+  updated_at: Timestamp;
+}
+
 export interface Database {
   api_keys: ApiKeysTable;
   agents: AgentsTable;
@@ -131,4 +186,10 @@ export interface Database {
   session_download_tokens: SessionDownloadTokensTable;
   runbook_repositories: RunbookRepositoriesTable;
   runbook_configuration: RunbookConfigurationTable;
+  plugins: PluginsTable;
+  plugin_connections: PluginConnectionsTable;
+  users: UsersTable;
+  user_groups: UserGroupsTable;
+  token_signing_keys: TokenSigningKeysTable;
+  oidc_logins: OidcLoginsTable;
 }
