@@ -38,6 +38,8 @@ export interface GatewayConfig {
   runbooksFetchTimeoutSeconds: number;
   /** How long a repository's branch tip is reused before it is fetched again (0: every request). */
   runbooksTipCacheSeconds: number;
+  /** The wait before a failed webhook delivery's first retry; each further retry doubles it. */
+  webhookRetryBaseMs: number;
   logLevel: string;
 }
 
@@ -80,6 +82,7 @@ export const DEFAULTS = {
   requestBodyMaxBytes: 32 * MiB,
   runbooksFetchTimeoutSeconds: 30,
   runbooksTipCacheSeconds: 10,
+  webhookRetryBaseMs: 1000,
   idpGroupsClaim: 'https://app.hoop.dev/groups',
 } as const;
 
@@ -226,6 +229,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       integer: false,
       zero: true,
     }),
+    webhookRetryBaseMs: readPositiveNumber(env, 'GATEHOUSE_WEBHOOK_RETRY_BASE_MS', DEFAULTS.webhookRetryBaseMs),
     logLevel: readLogLevel(env),
   };
 }

@@ -39,6 +39,10 @@ import { createDownloadTokenStore } from './sessions/download-token-store.js';
 import { createSessionService } from './sessions/session-service.js';
 import { createSessionStore } from './sessions/session-store.js';
 import { registerSessionRoutes } from './sessions/session-routes.js';
+import { registerReviewRoutes } from './reviews/review-routes.js';
+import { createReviewService } from './reviews/review-service.js';
+import { createReviewStore } from './reviews/review-store.js';
+import { createSessionReviews } from './reviews/session-reviews.js';
 import { openStore } from './store/db.js';
 import { registerSystemRoutes } from './system/system-routes.js';
 import { createGitRepositories } from '../runbooks/git/index.js';
@@ -48,6 +52,12 @@ import { createGroupStore } from './users/group-store.js';
 import { registerUserRoutes } from './users/user-routes.js';
 import { createUserService } from './users/user-service.js';
 import { createUserStore } from './users/user-store.js';
+import { createDeliveryStore } from './webhooks/delivery-store.js';
+import { createWebhookDispatcher } from './webhooks/webhook-dispatcher.js';
+import { createWebhookNotifier } from './webhooks/webhook-notifier.js';
+import { registerWebhookRoutes } from './webhooks/webhook-routes.js';
+import { createWebhookService } from './webhooks/webhook-service.js';
+import { createWebhookStore } from './webhooks/webhook-store.js';
 
 /**
  * This gateway's identity, kept in its data dir so it survives restarts: what it owned before
@@ -130,6 +140,24 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     onChange: () => accessControl.forget(),
   });
   const agents = createAgentService({ store: agentStore, grpcUrl: config.grpcUrl, disconnect: hub.disconnect });
+  // Notifications go out as webhooks: `publish` queues deliveries in the store (an outbox), the
+  // dispatcher sends them. Producers (sessions, reviews) take `notifier`.
+  const deliveryStore = createDeliveryStore(db);
+  const webhookDispatcher = createWebhookDispatcher({
+    deliveries: deliveryStore,
+    sealer,
+    log: log.child({ component: 'webhooks' }),
+    retryBaseMs: config.webhookRetryBaseMs,
+  });
+  const notifier = createWebhookNotifier({ deliveries: deliveryStore, onQueued: webhookDispatcher.wake });
+  const webhooks = createWebhookService({
+    webhooks: createWebhookStore(db),
+    deliveries: deliveryStore,
+    sealer,
+    onRequeued: webhookDispatcher.wake,
+  });
+  const reviewStore = createReviewStore(db);
+  const reviewLog = log.child({ component: 'reviews' });
   const sessions = createSessionService({
     sessions: createSessionStore(db, gatewayId),
     downloadTokens: createDownloadTokenStore(db),
@@ -142,7 +170,10 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     agentConnectWaitMs: config.agentConnectWaitSeconds * 1000,
     execOutputMaxBytes: config.execOutputMaxBytes,
     sessionEventsMaxBytes: config.sessionEventsMaxBytes,
+    notifier,
+    reviews: createSessionReviews({ store: reviewStore, sealer, notifier, log: reviewLog }),
   });
+  const reviews = createReviewService({ store: reviewStore, sessions, connections, sealer, notifier, log: reviewLog });
   const git = createGitRepositories({
     cacheDir: path.join(config.dataDir, 'runbook-repositories'),
     fetchTimeoutMs: config.runbooksFetchTimeoutSeconds * 1000,
@@ -152,6 +183,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const runbooks = createRunbookService({ config: runbookConfig, git, connections, sessions, log: log.child({ component: 'runbooks' }) });
   const orphans = await sessions.closeOrphans();
   if (orphans) log.warn({ sessions: orphans }, 'closed sessions left open by an earlier run of the gateway');
+  const settledReviews = await reviews.settleFinishedRuns();
+  if (settledReviews) log.warn({ reviews: settledReviews }, 'marked executed the reviews whose run ended while no gateway watched it');
 
   const adminKey = await auth.bootstrapAdminKey();
   if (adminKey) {
@@ -172,15 +205,18 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   registerConnectionRoutes(app, connections);
   registerAgentRoutes(app, agents);
   registerSessionRoutes(app, sessions);
+  registerReviewRoutes(app, reviews);
   registerRunbookRoutes(app, runbooks, runbookConfig);
   registerUserRoutes(app, users, groups);
   registerLocalAuthRoutes(app, localAuth);
   registerOidcLoginRoutes(app, oidc?.login, { secureCookie: new URL(config.apiUrl).protocol === 'https:' });
   registerApiKeyRoutes(app, apiKeys);
   registerPluginRoutes(app, plugins);
+  registerWebhookRoutes(app, webhooks);
 
   const grpcPort = await hub.listen(config.grpc.host, config.grpc.port);
   await app.listen({ host: config.http.host, port: config.http.port });
+  webhookDispatcher.start();
   const httpPort = (app.server.address() as { port: number }).port;
   const httpUrl = `http://${reachableHost(config.http.host)}:${httpPort}`;
   log.info({ http: httpUrl, grpc: `${config.grpc.host}:${grpcPort}`, store: store.kind }, 'gateway listening');
@@ -194,6 +230,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     async stop() {
       // Ending the runs first lets exec requests still waiting on them answer, so close can finish.
       await Promise.all([sessions.stopAll('the gateway stopped'), app.close()]);
+      // After the sessions, whose ends queue notifications; before the store closes under it.
+      await webhookDispatcher.stop();
       await Promise.race([hub.close(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
       hub.forceClose();
       await store.close();

@@ -6,6 +6,7 @@ import { identityOf, sendJsonPieces } from '../http/app.js';
 import { errorResponses } from '../http/schemas.js';
 import { renderExecResult } from './session-render.js';
 import type { SessionService } from './session-service.js';
+import { ReviewView } from '../reviews/review-types.js';
 import { ExecRequest, ExecResponse, SessionView } from './session-types.js';
 
 const SessionParams = Type.Object({ session_id: Type.String() });
@@ -14,14 +15,26 @@ const LIST_LIMIT_DEFAULT = 20;
 const LIST_LIMIT_MAX = 100;
 const LIST_OFFSET_MAX = 10_000;
 
-function listOption(key: string, reason: string): UnprocessableError {
-  return new UnprocessableError(`failed listing sessions, invalid "${key}" option: ${reason}`);
+function listOption(key: string, reason: string, resource = 'sessions'): UnprocessableError {
+  return new UnprocessableError(`failed listing ${resource}, invalid "${key}" option: ${reason}`);
 }
 
-function parseInteger(key: string, value: string | undefined, fallback: number): number {
+function parseInteger(key: string, value: string | undefined, fallback: number, resource: string): number {
   if (value === undefined || value === '') return fallback;
-  if (!/^-?\d+$/.test(value)) throw listOption(key, `"${value}" is not a number`);
+  if (!/^-?\d+$/.test(value)) throw listOption(key, `"${value}" is not a number`, resource);
   return Number(value);
+}
+
+/** `limit` and `offset` of a list endpoint (sessions, reviews): defaults, bounds, 422 otherwise. */
+export function parseListPage(query: { limit?: string; offset?: string }, resource: string): { limit: number; offset: number } {
+  const limit = parseInteger('limit', query.limit, LIST_LIMIT_DEFAULT, resource);
+  if (limit < 1) throw listOption('limit', `must be at least 1, got ${limit}`, resource);
+  const offset = parseInteger('offset', query.offset, 0, resource);
+  if (offset < 0) throw listOption('offset', `must not be negative, got ${offset}`, resource);
+  if (offset > LIST_OFFSET_MAX) {
+    throw listOption('offset', `must not be greater than ${LIST_OFFSET_MAX}, got ${offset}; narrow the result set with a filter instead of paginating deeper`, resource);
+  }
+  return { limit: Math.min(limit, LIST_LIMIT_MAX), offset };
 }
 
 function parseDate(key: string, value: string | undefined): Date | undefined {
@@ -35,6 +48,7 @@ function parseDate(key: string, value: string | undefined): Date | undefined {
 
 export function registerSessionRoutes(app: App, sessions: SessionService): void {
   app.addSchema(ExecResponse);
+  app.addSchema(ReviewView);
   app.addSchema(SessionView);
   const tags = ['Sessions'];
 
@@ -83,13 +97,7 @@ export function registerSessionRoutes(app: App, sessions: SessionService): void 
     },
     async (request) => {
       const q = request.query;
-      const limit = parseInteger('limit', q.limit, LIST_LIMIT_DEFAULT);
-      if (limit < 1) throw listOption('limit', `must be at least 1, got ${limit}`);
-      const offset = parseInteger('offset', q.offset, 0);
-      if (offset < 0) throw listOption('offset', `must not be negative, got ${offset}`);
-      if (offset > LIST_OFFSET_MAX) {
-        throw listOption('offset', `must not be greater than ${LIST_OFFSET_MAX}, got ${offset}; narrow the result set with a filter instead of paginating deeper`);
-      }
+      const { limit, offset } = parseListPage(q, 'sessions');
       const startDate = parseDate('start_date', q.start_date);
       const endDate = parseDate('end_date', q.end_date) ?? new Date();
       return sessions.list(identityOf(request), {
@@ -99,7 +107,7 @@ export function registerSessionRoutes(app: App, sessions: SessionService): void 
         status: q.status,
         startDate,
         endDate: startDate ? endDate : undefined,
-        limit: Math.min(limit, LIST_LIMIT_MAX),
+        limit,
         offset,
       });
     },

@@ -1,17 +1,19 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from '../../log.js';
-import { BadRequestError, ForbiddenError, GoneError, NotFoundError, UnauthorizedError, UnprocessableError } from '../../errors.js';
+import { BadRequestError, ConflictError, ForbiddenError, GoneError, NotFoundError, UnauthorizedError, UnprocessableError } from '../../errors.js';
 import type { ExecSpec } from '../../wire/transport.js';
 import { sha256Hex } from '../auth/auth-service.js';
 import { isAdmin, isAuditor, type Identity } from '../auth/identity.js';
 import type { ConnectionService } from '../connections/connection-service.js';
 import type { ConnectionRecord } from '../connections/connection-types.js';
+import type { Notifier } from '../notifications/notification-types.js';
+import type { ReviewView, TimeWindow } from '../reviews/review-types.js';
 import { EventWriter, readEvents, type Segment, type SegmentStore, type SessionEvent } from '../events/event-log.js';
 import type { AgentHub } from '../transport/agent-hub.js';
 import type { DownloadTokenStore } from './download-token-store.js';
 import { parseEventTypes, renderDownload, renderEventStreamField, type DownloadOptions, type EventStreamFormat } from './session-render.js';
 import { AGENT_FAILURE_EXIT_CODE, SessionRun } from './session-run.js';
-import type { SessionEnd, SessionListFilter, SessionRecord, SessionStore } from './session-store.js';
+import type { NewSession, SessionEnd, SessionListFilter, SessionRecord, SessionStore } from './session-store.js';
 import type { ExecRequest, ExecResult, SessionView } from './session-types.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -21,7 +23,7 @@ const DOWNLOAD_LINK_TTL_MS = 5 * 60 * 1000;
 const ENV_KEY = /^(envvar|filesystem):([A-Za-z_][A-Za-z0-9_]*)$/;
 
 export interface SessionServiceDeps {
-  sessions: Pick<SessionStore, 'insert' | 'find' | 'readInput' | 'finish' | 'listOwnOpenIds' | 'list'>;
+  sessions: Pick<SessionStore, 'insert' | 'find' | 'readInput' | 'finish' | 'listOwnOpenIds' | 'list' | 'reopenReady'>;
   downloadTokens: Pick<DownloadTokenStore, 'insert' | 'consume'>;
   connections: Pick<ConnectionService, 'find' | 'openSecrets'>;
   segments: SegmentStore;
@@ -32,6 +34,20 @@ export interface SessionServiceDeps {
   agentConnectWaitMs: number;
   execOutputMaxBytes: number;
   sessionEventsMaxBytes: number;
+  /** Told when a session ends (`session.finished`). */
+  notifier: Notifier;
+  reviews: SessionReviews;
+}
+
+/**
+ * Reviews as the session service sees them (implemented in src/gateway/reviews): whether an
+ * exec waits for approval, storing its review, and the review a session shows.
+ */
+export interface SessionReviews {
+  needsReview(identity: Identity, input: ExecInput): Promise<boolean>;
+  /** Checks the request (400 on a bad duration or time window); `store` runs once the session row exists. */
+  prepareReview(identity: Identity, input: ExecInput, sessionId: string): { store(): Promise<void> };
+  viewsOf(sessionIds: string[]): Promise<Map<string, ReviewView>>;
 }
 
 /** Metadata values become strings, as the reference stores them. */
@@ -69,6 +85,20 @@ export interface ExecInput {
   origin: string;
   sessionBatchId: string | null;
   correlationId: string | null;
+  /** Asks for time-bound (jit) access when the connection needs a review. */
+  accessDurationSec?: number;
+  /** When the reviewed exec may run (UTC), for a connection that needs a review. */
+  timeWindow?: TimeWindow;
+}
+
+/** What the agent runs: all a reviewed session keeps to run later. */
+export type RunInput = Pick<ExecInput, 'connection' | 'script' | 'clientArgs' | 'envVars'>;
+
+/** An exec's answer, and the end of its run (a run outlives a 202 answer). */
+export interface Launched {
+  status: 200 | 202;
+  body: ExecResult;
+  ended: Promise<void>;
 }
 
 export function originOf(userAgent: string | undefined): string {
@@ -85,11 +115,16 @@ function canAccess(identity: Identity, session: SessionRecord): boolean {
   return readsAllSessions(identity) || session.userId === identity.userId;
 }
 
+/** Reviewers read a session under review (its script, not its recording) to decide on it. */
+function reviewsIt(identity: Identity, review: ReviewView | undefined): boolean {
+  return review !== undefined && review.review_groups_data.some((group) => identity.groups.includes(group.group));
+}
+
 export function createSessionService(deps: SessionServiceDeps) {
   const running = new Map<string, SessionRun>();
 
   /** argv, environment and secret files for the agent: request vars < connection secrets < session vars. */
-  function buildSpec(input: ExecInput, identity: Identity, sessionId: string): ExecSpec {
+  function buildSpec(input: RunInput, identity: Identity, sessionId: string): ExecSpec {
     const { connection } = input;
     const secrets = deps.connections.openSecrets(connection);
     const env: Record<string, Buffer> = {};
@@ -132,23 +167,52 @@ export function createSessionService(deps: SessionServiceDeps) {
 
   /** Closes the session, storing its recording's last segment, in one statement when they share the database. */
   async function finishSession(sessionId: string, end: SessionEnd, lastSegment?: Segment): Promise<void> {
+    let closed: boolean;
     if (!lastSegment) {
-      await deps.sessions.finish(sessionId, end);
+      closed = await deps.sessions.finish(sessionId, end);
     } else if (deps.segments.location === 'database') {
-      await deps.sessions.finish(sessionId, end, lastSegment);
+      closed = await deps.sessions.finish(sessionId, end, lastSegment);
     } else {
-      await Promise.all([deps.segments.appendSegment(sessionId, lastSegment.seq, lastSegment.data), deps.sessions.finish(sessionId, end)]);
+      [, closed] = await Promise.all([deps.segments.appendSegment(sessionId, lastSegment.seq, lastSegment.data), deps.sessions.finish(sessionId, end)]);
+    }
+    // Only the call that closed the row tells, so a session is announced once.
+    if (closed) await publishFinished(sessionId);
+  }
+
+  /** A summary only (no script, output or secrets); failing to queue it never undoes the close. */
+  async function publishFinished(sessionId: string): Promise<void> {
+    try {
+      const session = await deps.sessions.find(sessionId);
+      if (!session) return;
+      await deps.notifier.publish({
+        type: 'session.finished',
+        data: {
+          id: session.id,
+          connection: session.connection,
+          user: session.userEmail,
+          status: session.status,
+          exit_code: session.exitCode,
+          end_reason: session.endReason,
+          start_date: session.createdAt.toISOString(),
+          end_date: session.endedAt?.toISOString() ?? null,
+        },
+      });
+    } catch (error) {
+      deps.log.error({ err: error, sessionId }, 'could not queue the session.finished notification');
     }
   }
 
-  async function findVisible(identity: Identity, sessionId: string): Promise<SessionRecord> {
+  /** The session, its review, and whether the caller may read its recording (reviewers may not). */
+  async function findVisible(identity: Identity, sessionId: string) {
     const session = UUID.test(sessionId) ? await deps.sessions.find(sessionId) : undefined;
     if (!session) throw new NotFoundError('not found');
-    if (!canAccess(identity, session)) throw new ForbiddenError('user is not allowed to access this session');
-    return session;
+    const review = (await deps.reviews.viewsOf([session.id])).get(session.id);
+    const fullAccess = canAccess(identity, session);
+    if (!fullAccess && !reviewsIt(identity, review)) throw new ForbiddenError('user is not allowed to access this session');
+    return { session, review: review ?? null, fullAccess };
   }
 
-  function sessionView(session: SessionRecord, script: string | null): SessionView {
+  function sessionView(session: SessionRecord, script: string | null, review: ReviewView | null): SessionView {
     return {
       id: session.id,
       org_id: '',
@@ -171,7 +235,7 @@ export function createSessionService(deps: SessionServiceDeps) {
       script_size: session.scriptSize,
       exit_code: session.exitCode,
       end_reason: session.endReason,
-      review: null,
+      review,
       event_size: Number(session.metrics?.event_size ?? 0),
       ...(session.sessionBatchId !== null ? { session_batch_id: session.sessionBatchId } : {}),
       ...(session.correlationId !== null ? { correlation_id: session.correlationId } : {}),
@@ -190,19 +254,16 @@ export function createSessionService(deps: SessionServiceDeps) {
     }
   });
 
-  /** Records and runs a session; answers when it ends or after the exec wait (202). */
-  async function start(identity: Identity, input: ExecInput): Promise<{ status: 200 | 202; body: ExecResult }> {
-    const { connection, script } = input;
-    const sessionId = randomUUID();
-    const spec = buildSpec(input, identity, sessionId);
-    const rowStored = deps.sessions.insert({
+  function newSessionRow(identity: Identity, input: ExecInput, sessionId: string, verb: string): NewSession {
+    const { connection } = input;
+    return {
       id: sessionId,
       connection: connection.name,
       connectionType: connection.type,
       connectionSubtype: connection.subtype,
       connectionTags: connection.connectionTags,
       agentId: connection.agentId,
-      verb: 'exec',
+      verb,
       origin: input.origin,
       labels: input.labels,
       metadata: input.metadata,
@@ -210,23 +271,28 @@ export function createSessionService(deps: SessionServiceDeps) {
       userId: identity.userId,
       userName: identity.name,
       userEmail: identity.email,
-      input: script,
+      input: input.script,
       sessionBatchId: input.sessionBatchId,
       correlationId: input.correlationId,
       createdAt: new Date(),
-    });
+    };
+  }
 
+  /** Runs a session whose row is stored (or being stored); answers when it ends or after the exec wait (202). */
+  async function launch(identity: Identity, input: RunInput, sessionId: string, rowStored: Promise<unknown>): Promise<Launched> {
+    const spec = buildSpec(input, identity, sessionId);
     const recorder = new EventWriter(deps.segments, sessionId, { maxBytes: deps.sessionEventsMaxBytes });
     const run = new SessionRun(
       { hub: deps.hub, log: deps.log, agentConnectWaitMs: deps.agentConnectWaitMs, finishSession },
       sessionId,
-      connection.agentId,
+      input.connection.agentId,
       recorder,
       deps.execOutputMaxBytes,
     );
     running.set(sessionId, run);
-    void run.run(spec, script, rowStored).finally(() => running.delete(sessionId));
+    void run.run(spec, input.script, rowStored).finally(() => running.delete(sessionId));
     await rowStored;
+    const ended = run.outcome.then(() => undefined);
 
     let timer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
@@ -239,6 +305,7 @@ export function createSessionService(deps: SessionServiceDeps) {
       return {
         status: 202,
         body: { session_id: sessionId, output: [], output_status: 'running', exit_code: -2, execution_time: 0, has_review: false, truncated: false },
+        ended,
       };
     }
     return {
@@ -252,7 +319,38 @@ export function createSessionService(deps: SessionServiceDeps) {
         has_review: false,
         truncated: run.output.truncated,
       },
+      ended,
     };
+  }
+
+  /**
+   * Every exec (API and runbooks) comes here: on a connection with reviewers it is stored with a
+   * pending review and nothing runs (200, `has_review`, the session URL as output); otherwise
+   * it is recorded and run.
+   */
+  async function start(identity: Identity, input: ExecInput): Promise<{ status: 200 | 202; body: ExecResult }> {
+    const sessionId = randomUUID();
+    if (await deps.reviews.needsReview(identity, input)) {
+      // Checked now, so that a bad request is refused before anything is stored.
+      buildSpec(input, identity, sessionId);
+      const review = deps.reviews.prepareReview(identity, input, sessionId);
+      await deps.sessions.insert(newSessionRow(identity, input, sessionId, input.accessDurationSec ? 'connect' : 'exec'));
+      await review.store();
+      return {
+        status: 200,
+        body: {
+          session_id: sessionId,
+          output: [`${deps.apiUrl}/sessions/${sessionId}`],
+          output_status: 'success',
+          exit_code: 0,
+          execution_time: 0,
+          has_review: true,
+          truncated: false,
+        },
+      };
+    }
+    const { status, body } = await launch(identity, input, sessionId, deps.sessions.insert(newSessionRow(identity, input, sessionId, 'exec')));
+    return { status, body };
   }
 
   return {
@@ -272,10 +370,26 @@ export function createSessionService(deps: SessionServiceDeps) {
         origin: originOf(userAgent),
         sessionBatchId: request.session_batch_id ?? null,
         correlationId: request.correlation_id || null,
+        accessDurationSec: request.access_duration_sec,
+        timeWindow: request.time_window,
       });
     },
 
     start,
+
+    /**
+     * Runs a session stored earlier and approved since (`ready`), with what was stored for it,
+     * as its owner. Answers 409 if it is not ready (already run, or ended).
+     */
+    async runApproved(owner: Identity, sessionId: string, input: RunInput): Promise<Launched> {
+      if (!(await deps.sessions.reopenReady(sessionId))) throw new ConflictError(`the session ${sessionId} is not ready to run`);
+      return launch(owner, input, sessionId, Promise.resolve());
+    },
+
+    /** The stored script of a session, byte for byte. */
+    async input(sessionId: string): Promise<Buffer> {
+      return (await deps.sessions.readInput(sessionId)) ?? Buffer.alloc(0);
+    },
 
     /**
      * The session as JSON text chunks. The head is built in memory; the event stream, when
@@ -286,11 +400,11 @@ export function createSessionService(deps: SessionServiceDeps) {
       sessionId: string,
       options: { expand: string[]; eventStream?: string },
     ): Promise<Iterable<string> | AsyncIterable<string>> {
-      const session = await findVisible(identity, sessionId);
+      const { session, review, fullAccess } = await findVisible(identity, sessionId);
       const withInput = options.expand.length === 0 || options.expand.includes('session_input');
       const script = withInput ? ((await deps.sessions.readInput(session.id)) ?? Buffer.alloc(0)).toString('utf8') : '';
-      const view = sessionView(session, script);
-      if (!options.expand.includes('event_stream')) {
+      const view = sessionView(session, script, review);
+      if (!options.expand.includes('event_stream') || !fullAccess) {
         return [JSON.stringify(view)];
       }
       // raw-queries rewrites only postgres wire-protocol recordings, which exec never produces:
@@ -311,8 +425,9 @@ export function createSessionService(deps: SessionServiceDeps) {
 
     async list(identity: Identity, filter: Omit<SessionListFilter, 'visibleTo'>) {
       const result = await deps.sessions.list({ ...filter, visibleTo: readsAllSessions(identity) ? undefined : identity.userId });
+      const reviews = await deps.reviews.viewsOf(result.sessions.map((s) => s.id));
       return {
-        data: result.sessions.map((s) => sessionView(s, null)),
+        data: result.sessions.map((s) => sessionView(s, null, reviews.get(s.id) ?? null)),
         total: result.total,
         has_next_page: result.hasNextPage,
       };
@@ -335,7 +450,8 @@ export function createSessionService(deps: SessionServiceDeps) {
       sessionId: string,
       query: { extension: string; newline?: string; 'event-time'?: string; events?: string },
     ): Promise<{ download_url: string; expire_at: string }> {
-      const session = await findVisible(identity, sessionId);
+      const { session, fullAccess } = await findVisible(identity, sessionId);
+      if (!fullAccess) throw new ForbiddenError('user is not allowed to access this session');
       const options: DownloadOptions = {
         extension: query.extension,
         newline: query.newline === '1',

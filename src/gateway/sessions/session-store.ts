@@ -157,13 +157,23 @@ export function createSessionStore(db: Db, gatewayId: string) {
       return Number(result.numUpdatedRows) > 0;
     },
 
-    /** Sessions this gateway left open when it stopped without closing them. */
+    /**
+     * An approved session (`ready`) starting its run here: open again, owned by this gateway (so a
+     * crash during the run is settled by its next start). False when it was not ready.
+     */
+    async reopenReady(id: string): Promise<boolean> {
+      const result = await db.updateTable('sessions').set({ status: 'open', gateway_id: gatewayId }).where('id', '=', id).where('status', '=', 'ready').executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+
+    /** Sessions this gateway left open when it stopped without closing them (those waiting for a review never ran). */
     async listOwnOpenIds(): Promise<string[]> {
       const rows = await db
         .selectFrom('sessions')
         .select('id')
         .where('status', '=', 'open')
         .where((eb) => eb.or([eb('gateway_id', '=', gatewayId), eb('gateway_id', 'is', null)]))
+        .where((eb) => eb.not(eb.exists(eb.selectFrom('reviews').select('reviews.id').whereRef('reviews.session_id', '=', 'sessions.id').where('reviews.status', '=', 'PENDING'))))
         .execute();
       return rows.map((r) => r.id);
     },

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { StringMap } from '../http/schemas.js';
+import { TimeWindow, type ReviewView } from '../reviews/review-types.js';
 
 export const ExecRequest = Type.Object({
   script: Type.Optional(Type.String({ description: 'The input of the execution, sent to stdin' })),
@@ -14,6 +15,10 @@ export const ExecRequest = Type.Object({
   metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   session_batch_id: Type.Optional(Type.String()),
   correlation_id: Type.Optional(Type.String()),
+  access_duration_sec: Type.Optional(
+    Type.Integer({ minimum: 0, description: 'On a connection with reviewers: ask for time-bound (jit) access for this many seconds' }),
+  ),
+  time_window: Type.Optional(TimeWindow),
 });
 export type ExecRequest = Static<typeof ExecRequest>;
 
@@ -57,7 +62,7 @@ export const SessionView = Type.Object(
     script_size: Type.Integer(),
     exit_code: Type.Union([Type.Integer(), Type.Null()]),
     end_reason: Type.Union([Type.String(), Type.Null()]),
-    review: Type.Null(),
+    review: Type.Union([Type.Ref('Review'), Type.Null()]),
     event_stream: Type.Optional(Type.Array(Type.Unknown())),
     event_size: Type.Integer(),
     session_batch_id: Type.Optional(Type.String()),
@@ -69,4 +74,5 @@ export const SessionView = Type.Object(
   },
   { $id: 'Session' },
 );
-export type SessionView = Static<typeof SessionView>;
+/** The review is referenced by schema id (registered with the session routes). */
+export type SessionView = Omit<Static<typeof SessionView>, 'review'> & { review: ReviewView | null };

@@ -177,6 +177,68 @@ export interface PluginConnectionsTable {
   updated_at: Timestamp;
 }
 
+export interface WebhooksTable {
+  id: string;
+  name: string;
+  url: string;
+  events: string[];
+  secret_sealed: Uint8Array;
+  enabled: Generated<boolean>;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  webhook_id: string;
+  event_type: string;
+  body: string;
+  status: Generated<string>;
+  attempts: Generated<number>;
+  last_status_code: number | null;
+  last_error: string | null;
+  next_attempt_at: Timestamp;
+  locked_until: Timestamp | null;
+  delivered_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ReviewsTable {
+  id: string;
+  session_id: string;
+  type: string;
+  status: string;
+  connection_id: string;
+  connection_name: string;
+  input_env_vars_sealed: Uint8Array | null;
+  input_env_var_keys: string[];
+  input_client_args: string[];
+  access_duration_sec: number;
+  owner_id: string;
+  owner_email: string;
+  owner_name: string;
+  min_approvals: number | null;
+  force_approval_groups: string[];
+  time_window: Json<Record<string, unknown>> | null;
+  rejection_reason: string | null;
+  created_at: Generated<Date>;
+  revoked_at: Timestamp | null;
+}
+
+export interface ReviewGroupsTable {
+  id: string;
+  review_id: string;
+  group_name: string;
+  status: string;
+  reviewer_id: string | null;
+  reviewer_email: string | null;
+  reviewer_name: string | null;
+  reviewed_at: Timestamp | null;
+  forced_review: Generated<boolean>;
+  position: number;
+}
+
 export interface Database {
   api_keys: ApiKeysTable;
   agents: AgentsTable;
@@ -192,4 +254,8 @@ export interface Database {
   user_groups: UserGroupsTable;
   token_signing_keys: TokenSigningKeysTable;
   oidc_logins: OidcLoginsTable;
+  reviews: ReviewsTable;
+  review_groups: ReviewGroupsTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
