@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadAgentConfig, loadGatewayConfig } from '../config.js';
+import type { RunningGateway } from '../gateway/gateway.js';
 import { createLogger, type Logger } from '../log.js';
 import { VERSION } from '../version.js';
 
@@ -85,6 +86,23 @@ function superviseEmbeddedAgent(token: string, grpcUrl: string, log: Logger): { 
   };
 }
 
+/** Its token, its supervised process and the ready `bash` connection; stops early when asked. */
+async function startEmbeddedAgent(
+  gateway: RunningGateway,
+  log: Logger,
+  started: (agent: { stop(): Promise<void> }) => void,
+  stopping: () => boolean,
+): Promise<void> {
+  const { agentId, token } = await gateway.agents.issueManagedToken(EMBEDDED_AGENT_NAME, 'embedded');
+  if (stopping()) return;
+  started(superviseEmbeddedAgent(token, gateway.grpcUrl, log));
+  const created = await gateway.connections.ensure({ name: 'bash', type: 'custom', subtype: '', command: ['bash'], agent_id: agentId });
+  if (created) log.info('created the connection "bash" on the embedded agent');
+  if (!(await gateway.waitForAgent(agentId, EMBEDDED_AGENT_READY_MS))) {
+    log.warn('the embedded agent has not connected yet');
+  }
+}
+
 // Each command loads only its own code: an agent, which runs next to the resources, never
 // loads the gateway's HTTP server and database drivers (less memory, and cheaper process spawns).
 async function runGateway(withEmbeddedAgent: boolean): Promise<void> {
@@ -93,19 +111,22 @@ async function runGateway(withEmbeddedAgent: boolean): Promise<void> {
   const log = createLogger('gatehouse', config.logLevel, httpLogSerializers);
   const gateway = await startGateway(config, log);
   let agent: { stop(): Promise<void> } | undefined;
+  let stopping = false;
   // Handled from here on: a signal while the embedded agent starts must stop it too.
   untilSignal(log, async () => {
+    stopping = true;
     await agent?.stop();
     await gateway.stop();
   });
   if (withEmbeddedAgent) {
-    const { agentId, token } = await gateway.agents.issueManagedToken(EMBEDDED_AGENT_NAME, 'embedded');
-    agent = superviseEmbeddedAgent(token, gateway.grpcUrl, log);
-    const created = await gateway.connections.ensure({ name: 'bash', type: 'custom', subtype: '', command: ['bash'], agent_id: agentId });
-    if (created) log.info('created the connection "bash" on the embedded agent');
-    if (!(await gateway.waitForAgent(agentId, EMBEDDED_AGENT_READY_MS))) {
-      log.warn('the embedded agent has not connected yet');
+    try {
+      await startEmbeddedAgent(gateway, log, (started) => (agent = started), () => stopping);
+    } catch (error) {
+      // A stop that began meanwhile closed the store under these steps: nothing is wrong.
+      if (stopping) return;
+      throw error;
     }
+    if (stopping) return;
   }
   log.info({ url: gateway.httpUrl }, 'gatehouse is ready');
 }
