@@ -1,0 +1,45 @@
+/**
+ * Credentials recognisable by their own prefix: AWS access key ids (and a labelled secret key),
+ * GCP API keys, GitHub tokens, Slack tokens and JWTs. PEM private keys span lines and are handled
+ * by ../private-key.ts.
+ */
+import type { Detector } from '../types.js';
+import { forEachMatch, labelPrefix, valueStart } from './regex-scan.js';
+
+// Each alternative starts with a distinct literal prefix (fast scan) followed by a look-behind
+// that the prefix starts a token; all parts are bounded and non-overlapping.
+const TOKEN =
+  /(?:((?:AKIA|ASIA)(?<![\w-]....)[A-Z0-9]{16})|(AIza(?<![\w-]....)[\w-]{35})|(gh[pousr]_(?<![\w-]....)[A-Za-z0-9]{36,251}|github_pat_(?<![\w-].{11})\w{22,255})|(xox[abposr]-(?<![\w-].{5})[A-Za-z0-9-]{10,250})|(eyJ(?<![\w-]...)[\w-]{2,4096}\.eyJ[\w-]{2,4096}\.[\w-]{0,4096}))(?![\w-])/g;
+const AWS_SECRET_LABELLED = new RegExp(`${labelPrefix('aws_secret_access_key|aws[ _-]secret(?:[ _-]key)?')}([A-Za-z0-9/+]{40})(?![\\w/+])`, 'gi');
+
+const TYPES = ['AWS_CREDENTIALS', 'GCP_API_KEY', 'GITHUB_TOKEN', 'SLACK_TOKEN', 'JSON_WEB_TOKEN'] as const;
+
+/** A JWT header is base64url JSON naming its algorithm. */
+function jwtHeaderValid(token: string): boolean {
+  try {
+    const encoded = token.slice(0, token.indexOf('.')).replace(/-/g, '+').replace(/_/g, '/');
+    const header: unknown = JSON.parse(atob(encoded)); // atob: no Buffer allocation per candidate
+    return typeof header === 'object' && header !== null && 'alg' in header;
+  } catch {
+    return false;
+  }
+}
+
+export const secretsDetector: Detector = {
+  entityTypes: TYPES,
+  find(text, emit, wanted) {
+    forEachMatch(TOKEN, text, (m) => {
+      const group = m.findIndex((value, index) => index > 0 && value !== undefined);
+      const type = TYPES[group - 1];
+      if (type === undefined || !wanted.has(type)) return;
+      if (type === 'JSON_WEB_TOKEN' && !jwtHeaderValid(m[0])) return;
+      emit(m.index, m.index + m[0].length, type);
+    });
+    if (wanted.has('AWS_CREDENTIALS')) {
+      forEachMatch(AWS_SECRET_LABELLED, text, (m) => {
+        const value = m[1] ?? '';
+        emit(valueStart(m, value), m.index + m[0].length, 'AWS_CREDENTIALS');
+      });
+    }
+  },
+};

@@ -1,0 +1,224 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import {
+  MASKING_ERROR_MARKER,
+  MAX_PIECE_BYTES,
+  createMaskingStream,
+  maskBuffer,
+  type Detector,
+  type Finding,
+  type MaskingOptions,
+} from '../src/masking/index.js';
+
+/** Corpus records written as `⟦TYPE:value⟧` (see test/masking-corpus/README.md). */
+interface Gold {
+  start: number;
+  end: number;
+  type: string;
+  value: string;
+}
+
+function loadCorpus(): { text: string; gold: Gold[] } {
+  const source = readFileSync(new URL('./masking-corpus/corpus.txt', import.meta.url), 'utf8');
+  const gold: Gold[] = [];
+  let text = '';
+  let cursor = 0;
+  for (const match of source.matchAll(/⟦([A-Z_]+):([^⟧]+)⟧/g)) {
+    text += source.slice(cursor, match.index);
+    const value = match[2] ?? '';
+    gold.push({ start: text.length, end: text.length + value.length, type: match[1] ?? '', value });
+    text += value;
+    cursor = match.index + match[0].length;
+  }
+  text += source.slice(cursor);
+  assert.ok(/^[\x00-\x7f]*$/.test(text), 'corpus input is ASCII, so char offsets are byte offsets');
+  return { text, gold };
+}
+
+const corpus = loadCorpus();
+
+function maskInChunks(input: Buffer, cuts: number[], options: MaskingOptions = {}) {
+  const stream = createMaskingStream(options);
+  const parts: Buffer[] = [];
+  let previous = 0;
+  for (const cut of [...cuts].sort((a, b) => a - b)) {
+    parts.push(stream.write(input.subarray(previous, cut)));
+    previous = cut;
+  }
+  parts.push(stream.write(input.subarray(previous)), stream.end());
+  return { output: Buffer.concat(parts), metrics: stream.metrics() };
+}
+
+const CHECKSUMMED = new Set([
+  'CREDIT_CARD_NUMBER',
+  'IBAN_CODE',
+  'US_SOCIAL_SECURITY_NUMBER',
+  'BRAZIL_CPF_NUMBER',
+  'VEHICLE_IDENTIFICATION_NUMBER',
+  'IMEI_HARDWARE_ID',
+  'CRYPTO',
+]);
+
+describe('masking engine: precision and recall on the labelled corpus', () => {
+  const findings: Finding[] = [];
+  maskBuffer(Buffer.from(corpus.text, 'latin1'), { onFinding: (finding) => findings.push(finding) });
+  const types = [...new Set([...corpus.gold.map((g) => g.type), ...findings.map((f) => f.entityType)])].sort();
+  const rows = types.map((type) => {
+    const gold = corpus.gold.filter((g) => g.type === type);
+    const found = findings.filter((f) => f.entityType === type);
+    const recalled = gold.filter((g) => found.some((f) => f.offset <= g.start && f.offset + f.length >= g.end));
+    const correct = found.filter((f) => gold.some((g) => f.offset < g.end && g.start < f.offset + f.length));
+    const missed = gold.filter((g) => !recalled.includes(g)).map((g) => g.value);
+    const wrong = found.filter((f) => !correct.includes(f)).map((f) => corpus.text.slice(f.offset, f.offset + f.length));
+    return {
+      type,
+      gold: gold.length,
+      found: found.length,
+      recall: gold.length === 0 ? 1 : recalled.length / gold.length,
+      precision: found.length === 0 ? 1 : correct.length / found.length,
+      missed,
+      wrong,
+    };
+  });
+  console.table(
+    rows.map(({ type, gold, found, recall, precision }) => ({ type, gold, found, recall: recall.toFixed(3), precision: precision.toFixed(3) })),
+  );
+
+  for (const row of rows) {
+    const floor = CHECKSUMMED.has(row.type) ? { recall: 0.98, precision: 0.95 } : { recall: 0.9, precision: 0.9 };
+    it(`${row.type}: recall ≥ ${floor.recall}, precision ≥ ${floor.precision}`, () => {
+      assert.ok(row.gold > 0, `corpus has labelled ${row.type} values`);
+      assert.ok(row.recall >= floor.recall, `recall ${row.recall}; missed: ${row.missed.join(' | ')}`);
+      assert.ok(row.precision >= floor.precision, `precision ${row.precision}; false positives: ${row.wrong.join(' | ')}`);
+    });
+  }
+});
+
+describe('masking engine: properties', () => {
+  const lines = corpus.text.split('\n');
+  // A window of corpus lines, optionally joined into one over-long line (exercises piece cuts).
+  const sample = fc
+    .record({ first: fc.nat(lines.length - 1), count: fc.integer({ min: 1, max: 60 }), joiner: fc.constantFrom('\n', '\n', ' ', ',', '') })
+    .map(({ first, count, joiner }) => Buffer.from(lines.slice(first, first + count).join(joiner), 'latin1'));
+  const withCuts = sample.chain((input) =>
+    fc.record({ input: fc.constant(input), cuts: fc.array(fc.nat(input.length), { maxLength: 40 }) }),
+  );
+
+  it('any split of the input into chunks gives the same output and metrics as one chunk', () => {
+    fc.assert(
+      fc.property(withCuts, ({ input, cuts }) => {
+        const whole = maskInChunks(input, []);
+        const split = maskInChunks(input, cuts);
+        assert.equal(split.output.toString('latin1'), whole.output.toString('latin1'));
+        assert.deepEqual(split.metrics, whole.metrics);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('chunking invariance also holds for arbitrary bytes mixed with sensitive values', () => {
+    const mixed = fc
+      .array(fc.oneof(fc.uint8Array({ maxLength: 300 }), sample), { maxLength: 8 })
+      .map((parts) => Buffer.concat(parts))
+      .chain((input) => fc.record({ input: fc.constant(input), cuts: fc.array(fc.nat(input.length), { maxLength: 20 }) }));
+    fc.assert(
+      fc.property(mixed, ({ input, cuts }) => {
+        assert.ok(maskInChunks(input, cuts).output.equals(maskInChunks(input, []).output));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('the output never contains a labelled value, however the corpus is chunked', () => {
+    const input = Buffer.from(corpus.text, 'latin1');
+    fc.assert(
+      fc.property(fc.array(fc.nat(input.length), { maxLength: 200 }), (cuts) => {
+        const output = maskInChunks(input, cuts).output.toString('latin1');
+        for (const gold of corpus.gold) assert.ok(!output.includes(gold.value), `${gold.type} value leaked: ${gold.value}`);
+      }),
+      { numRuns: 20 },
+    );
+  });
+});
+
+describe('masking engine: metrics, labels and modes', () => {
+  it('reports metrics in the shape of session metrics.data_masking', () => {
+    const { output, metrics } = maskBuffer(Buffer.from('contact: jane.roe@example.org, ip 10.1.2.3\n'));
+    assert.equal(output.toString(), 'contact: [EMAIL_ADDRESS], ip [IP_ADDRESS]\n');
+    assert.deepEqual(metrics, {
+      err_count: 0,
+      info_types: { EMAIL_ADDRESS: 1, IP_ADDRESS: 1 },
+      total_redact_count: 2,
+      transformed_bytes: 'jane.roe@example.org'.length + '10.1.2.3'.length,
+    });
+  });
+
+  it('only masks the requested types, labelled with the requested (Presidio) spelling', () => {
+    const { output, metrics } = maskBuffer(Buffer.from('ssn 123-45-6789 card 4111 1111 1111 1111 mail a@example.com\n'), {
+      entityTypes: ['US_SSN', 'CREDIT_CARD', 'PERSON'],
+    });
+    assert.equal(output.toString(), 'ssn [US_SSN] card [CREDIT_CARD] mail a@example.com\n');
+    assert.deepEqual(metrics.info_types, { US_SSN: 1, CREDIT_CARD: 1 });
+    assert.deepEqual(createMaskingStream({ entityTypes: ['PERSON', 'EMAIL_ADDRESS'] }).unsupportedEntityTypes, ['PERSON']);
+  });
+
+  it('applies custom regex (Python flavour) and deny-list types', () => {
+    const { output, metrics } = maskBuffer(Buffer.from('zip 94107, project Falcon and falcon-2\n'), {
+      entityTypes: [],
+      customEntityTypes: [
+        { name: 'ZIP_CODE', regex: '(?P<zip>\\b\\d{5}\\b)', score: 0.5 },
+        { name: 'PROJECT', deny_list: ['falcon'], score: 0.5 },
+      ],
+    });
+    assert.equal(output.toString(), 'zip [ZIP_CODE], project [PROJECT] and [PROJECT]-2\n');
+    assert.equal(metrics.total_redact_count, 3);
+  });
+
+  it('removes a private key block split across many chunks as one redaction', () => {
+    const key = `-----BEGIN RSA PRIVATE KEY-----\n${'QUJD'.repeat(16)}\n${'REVG'.repeat(16)}\n-----END RSA PRIVATE KEY-----`;
+    const input = Buffer.from(`before\n${key}\nafter\n`);
+    const { output, metrics } = maskInChunks(input, [3, 20, 40, 90, 130, 150]);
+    assert.equal(output.toString(), 'before\n[PRIVATE_KEY]\nafter\n');
+    assert.equal(metrics.info_types.PRIVATE_KEY, 1);
+    assert.equal(metrics.transformed_bytes, key.length);
+  });
+
+  it('finds values in lines longer than the hold-back limit', () => {
+    const filler = 'x'.repeat(MAX_PIECE_BYTES);
+    const input = Buffer.from(`{"a":"${filler}","mail":"jane@example.org","b":"${filler}"}`);
+    const output = maskInChunks(input, [100, 5000, 9000]).output.toString();
+    assert.ok(output.includes('"mail":"[EMAIL_ADDRESS]"'));
+    assert.equal(output.length, input.length - 'jane@example.org'.length + '[EMAIL_ADDRESS]'.length);
+  });
+
+  const failing: Detector = {
+    entityTypes: ['BROKEN'],
+    find(text) {
+      if (text.includes('boom')) throw new Error('detector failure');
+    },
+  };
+
+  it('strict mode (default) withholds text a detector failed on and counts the error', () => {
+    const stream = createMaskingStream({ detectors: [failing] });
+    const first = stream.write(Buffer.from('ok line jane@example.org\n'));
+    const second = stream.write(Buffer.from('boom with card 4111111111111111\n'));
+    assert.equal(first.toString(), 'ok line [EMAIL_ADDRESS]\n');
+    assert.equal(second.toString(), `${MASKING_ERROR_MARKER}\n`);
+    assert.equal(stream.metrics().err_count, 1);
+  });
+
+  it('best-effort mode lets text through when a detector fails, masked by the others', () => {
+    const stream = createMaskingStream({ detectors: [failing], mode: 'best-effort' });
+    const output = Buffer.concat([stream.write(Buffer.from('boom with card 4111111111111111\n')), stream.end()]);
+    assert.equal(output.toString(), 'boom with card [CREDIT_CARD_NUMBER]\n');
+    assert.equal(stream.metrics().err_count, 1);
+  });
+
+  it('refuses writes after end', () => {
+    const stream = createMaskingStream();
+    stream.end();
+    assert.throws(() => stream.write(Buffer.from('x')), /already ended/);
+  });
+});
