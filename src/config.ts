@@ -40,6 +40,11 @@ export interface GatewayConfig {
   runbooksTipCacheSeconds: number;
   /** The wait before a failed webhook delivery's first retry; each further retry doubles it. */
   webhookRetryBaseMs: number;
+  /**
+   * What a masking failure does to the text it was scanning: `strict` withholds it (default),
+   * `best-effort` lets it through. DLP_MODE, the reference's name.
+   */
+  maskingMode: 'strict' | 'best-effort';
   logLevel: string;
 }
 
@@ -143,6 +148,12 @@ function urlHost(address: ListenAddress): string {
   return `${reachableHost(address.host)}:${address.port}`;
 }
 
+function readMaskingMode(env: Env): GatewayConfig['maskingMode'] {
+  const mode = env.DLP_MODE || 'strict';
+  if (mode !== 'strict' && mode !== 'best-effort') throw new ConfigError(`DLP_MODE must be strict or best-effort (got "${mode}")`);
+  return mode;
+}
+
 function readLogLevel(env: Env): string {
   const level = env.GATEHOUSE_LOG_LEVEL || 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(level)) {
@@ -230,6 +241,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       zero: true,
     }),
     webhookRetryBaseMs: readPositiveNumber(env, 'GATEHOUSE_WEBHOOK_RETRY_BASE_MS', DEFAULTS.webhookRetryBaseMs),
+    maskingMode: readMaskingMode(env),
     logLevel: readLogLevel(env),
   };
 }

@@ -186,6 +186,8 @@ interface QuickStart {
   /** Live processes of this instance's embedded agent, found by their environment (orphans too). */
   agentPids(): number[];
   waitHealthy(pollMs?: number): Promise<void>;
+  /** Healthy, and done setting up its embedded agent and `bash` connection ("gatehouse is ready"). */
+  waitReady(): Promise<void>;
   exec(script: string): Promise<{ status: number; body: any }>;
   cleanup(): Promise<void>;
 }
@@ -230,6 +232,10 @@ async function startQuick(store: string): Promise<QuickStart> {
       }
       adminKey = (await readFile(path.join(dataDir, 'admin-api-key'), 'utf8')).trim();
       assert.ok(adminKey);
+    },
+    async waitReady() {
+      await quick.waitHealthy();
+      await waitFor('gatehouse start to be ready', async () => (proc.output().includes('gatehouse is ready') ? true : undefined));
     },
     async exec(script) {
       const response = await fetch(`${url}/api/sessions`, {
@@ -483,7 +489,7 @@ for (const store of STORES) {
 
     it('`gatehouse start` runs a script on its embedded agent, restarts a killed agent, and stops on SIGINT', async () => {
       const quick = await launch();
-      await quick.waitHealthy();
+      await quick.waitReady();
       const first = await quick.exec('echo hello');
       assert.equal(first.status, 200, JSON.stringify(first.body));
       assert.equal(first.body.output, 'hello\n');
@@ -521,7 +527,7 @@ for (const store of STORES) {
 
     it('the embedded agent does not outlive a SIGKILLed `gatehouse start`', async () => {
       const quick = await launch();
-      await quick.waitHealthy();
+      await quick.waitReady();
       assert.equal((await quick.exec('echo hello')).status, 200);
       assert.equal(quick.agentPids().length, 1);
       quick.proc.child.kill('SIGKILL');

@@ -22,7 +22,13 @@ import { createUserTokens } from './auth/user-tokens.js';
 import { createConnectionService, type ConnectionService } from './connections/connection-service.js';
 import { createConnectionStore } from './connections/connection-store.js';
 import { registerConnectionRoutes } from './connections/connection-routes.js';
+import { registerDataMaskingRoutes } from './datamasking/datamasking-routes.js';
+import { createDataMaskingService } from './datamasking/datamasking-service.js';
+import { createDataMaskingStore } from './datamasking/datamasking-store.js';
 import type { SegmentStore } from './events/event-log.js';
+import { registerGuardrailRoutes } from './guardrails/guardrail-routes.js';
+import { createGuardrailService } from './guardrails/guardrail-service.js';
+import { createGuardrailStore } from './guardrails/guardrail-store.js';
 import { createFileSegmentStore } from './events/file-segment-store.js';
 import { createPgSegmentStore } from './events/pg-segment-store.js';
 import { createApp } from './http/app.js';
@@ -42,6 +48,9 @@ import { registerSessionRoutes } from './sessions/session-routes.js';
 import { registerReviewRoutes } from './reviews/review-routes.js';
 import { createReviewService } from './reviews/review-service.js';
 import { createReviewStore } from './reviews/review-store.js';
+import { registerReportRoutes } from './reports/report-routes.js';
+import { createReportService } from './reports/report-service.js';
+import { createReportStore } from './reports/report-store.js';
 import { createSessionReviews } from './reviews/session-reviews.js';
 import { openStore } from './store/db.js';
 import { registerSystemRoutes } from './system/system-routes.js';
@@ -156,6 +165,12 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     sealer,
     onRequeued: webhookDispatcher.wake,
   });
+  const dataMasking = createDataMaskingService({
+    store: createDataMaskingStore(db),
+    findConnection: (nameOrId) => connectionStore.findByNameOrId(nameOrId),
+    mode: config.maskingMode,
+  });
+  const guardrails = createGuardrailService({ store: createGuardrailStore(db) });
   const reviewStore = createReviewStore(db);
   const reviewLog = log.child({ component: 'reviews' });
   const sessions = createSessionService({
@@ -172,6 +187,12 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     sessionEventsMaxBytes: config.sessionEventsMaxBytes,
     notifier,
     reviews: createSessionReviews({ store: reviewStore, sealer, notifier, log: reviewLog }),
+    policies: {
+      async forConnection(connection) {
+        const [masking, guardrailSet] = await Promise.all([dataMasking.maskingFor(connection), guardrails.guardrailsFor(connection)]);
+        return { masking, guardrails: guardrailSet };
+      },
+    },
   });
   const reviews = createReviewService({ store: reviewStore, sessions, connections, sealer, notifier, log: reviewLog });
   const git = createGitRepositories({
@@ -213,6 +234,9 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   registerApiKeyRoutes(app, apiKeys);
   registerPluginRoutes(app, plugins);
   registerWebhookRoutes(app, webhooks);
+  registerDataMaskingRoutes(app, dataMasking);
+  registerGuardrailRoutes(app, guardrails);
+  registerReportRoutes(app, createReportService({ store: createReportStore(db) }));
 
   const grpcPort = await hub.listen(config.grpc.host, config.grpc.port);
   await app.listen({ host: config.http.host, port: config.http.port });

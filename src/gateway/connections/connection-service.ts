@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError, ServerConfigurationError, UnprocessableError } from '../../errors.js';
+import { resolveEntityTypes } from '../../masking/index.js';
 import type { Identity } from '../auth/identity.js';
 import type { AccessControl } from '../plugins/access-control.js';
 import type { Sealer } from '../secrets/sealer.js';
@@ -68,6 +69,9 @@ function validate(input: ConnectionInput): string[] {
   if (input.min_review_approvals != null && input.min_review_approvals <= 0) {
     problems.push('min review approvals must be greater than 0 or null');
   }
+  // A type the engine cannot detect would leave its values in clear without anyone noticing.
+  const { unsupported } = resolveEntityTypes(input.redact_types ?? []);
+  if (unsupported.length) problems.push(`redact_types: not supported by the masking engine: ${unsupported.join(', ')}`);
   return problems;
 }
 

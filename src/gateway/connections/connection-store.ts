@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Db } from '../store/db.js';
 import { toBuffer } from '../store/db.js';
 import type { ConnectionsTable } from '../store/schema.js';
@@ -6,7 +6,7 @@ import type { ConnectionRecord, ConnectionWrite } from './connection-types.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-type Row = Selectable<ConnectionsTable> & { agent_status: string | null };
+type Row = Selectable<ConnectionsTable> & { agent_status: string | null; guardrail_rule_ids: string[] };
 
 function fromRow(row: Row): ConnectionRecord {
   return {
@@ -26,7 +26,7 @@ function fromRow(row: Row): ConnectionRecord {
     accessSchema: row.access_schema,
     reviewers: row.reviewers,
     redactTypes: row.redact_types,
-    guardrailRules: row.guardrail_rules,
+    guardrailRules: row.guardrail_rule_ids,
     jiraIssueTemplateId: row.jira_issue_template_id,
     forceApproveGroups: row.force_approve_groups,
     accessMaxDuration: row.access_max_duration,
@@ -54,7 +54,6 @@ function toRow(c: ConnectionWrite) {
     access_schema: c.accessSchema,
     reviewers: c.reviewers,
     redact_types: c.redactTypes,
-    guardrail_rules: c.guardrailRules,
     jira_issue_template_id: c.jiraIssueTemplateId,
     force_approve_groups: c.forceApproveGroups,
     access_max_duration: c.accessMaxDuration,
@@ -72,7 +71,24 @@ export function createConnectionStore(db: Db) {
       .selectFrom('connections')
       .leftJoin('agents', 'agents.id', 'connections.agent_id')
       .selectAll('connections')
-      .select('agents.status as agent_status');
+      .select('agents.status as agent_status')
+      .select(
+        sql<string[]>`array(select g.rule_id::text from guardrail_rule_connections g where g.connection_id = connections.id order by g.rule_id)`.as(
+          'guardrail_rule_ids',
+        ),
+      );
+
+  /** The connection's guard rails are the join table's rows; ids of rules that do not exist are skipped. */
+  async function replaceGuardrailBindings(executor: Db, connectionId: string, ruleIds: string[]): Promise<void> {
+    await executor.deleteFrom('guardrail_rule_connections').where('connection_id', '=', connectionId).execute();
+    const ids = ruleIds.filter((id) => UUID.test(id));
+    if (ids.length === 0) return;
+    await executor
+      .insertInto('guardrail_rule_connections')
+      .columns(['rule_id', 'connection_id'])
+      .expression((eb) => eb.selectFrom('guardrail_rules').select(['id', sql<string>`${connectionId}::uuid`.as('connection_id')]).where('id', 'in', ids))
+      .execute();
+  }
 
   return {
     async findByNameOrId(nameOrId: string): Promise<ConnectionRecord | undefined> {
@@ -96,16 +112,23 @@ export function createConnectionStore(db: Db) {
 
     /** Inserts unless the name is taken; answers whether it inserted. */
     async insert(connection: ConnectionWrite): Promise<boolean> {
-      const result = await db
-        .insertInto('connections')
-        .values(toRow(connection))
-        .onConflict((oc) => oc.column('name').doNothing())
-        .executeTakeFirst();
-      return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+      return db.transaction().execute(async (trx) => {
+        const result = await trx
+          .insertInto('connections')
+          .values(toRow(connection))
+          .onConflict((oc) => oc.column('name').doNothing())
+          .executeTakeFirst();
+        const inserted = Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+        if (inserted) await replaceGuardrailBindings(trx, connection.id, connection.guardrailRules);
+        return inserted;
+      });
     },
 
     async update(connection: ConnectionWrite): Promise<void> {
-      await db.updateTable('connections').set(toRow(connection)).where('id', '=', connection.id).execute();
+      await db.transaction().execute(async (trx) => {
+        await trx.updateTable('connections').set(toRow(connection)).where('id', '=', connection.id).execute();
+        await replaceGuardrailBindings(trx, connection.id, connection.guardrailRules);
+      });
     },
 
     async deleteByName(name: string): Promise<boolean> {

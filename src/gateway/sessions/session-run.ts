@@ -1,4 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
+import { describeViolations, type GuardrailViolation } from '../../guardrails/index.js';
 import type { Logger } from '../../log.js';
 import {
   DATA_CHUNK_BYTES,
@@ -8,10 +9,13 @@ import {
 } from '../../wire/transport.js';
 import type { EventWriter, Segment } from '../events/event-log.js';
 import { AgentOfflineError, type AgentHub } from '../transport/agent-hub.js';
+import type { SessionOutputFilter } from './session-output.js';
 import type { SessionEnd } from './session-store.js';
 
 /** Stored exit code when the agent could not report one (killed, agent lost, agent failure). */
 export const AGENT_FAILURE_EXIT_CODE = 254;
+/** Exit code of a session a guard rail blocked (the reference's). */
+export const GUARDRAIL_EXIT_CODE = 254;
 /** Exit code when the gateway never got one from an agent (agent offline). */
 export const NO_EXIT_CODE = -2;
 const KILL_GRACE_MS = 5_000;
@@ -61,6 +65,12 @@ export class OutputCollector {
   }
 }
 
+/** What the session's policy decided before it runs: the output filters, and input violations (nothing runs then). */
+export interface PreparedPolicy {
+  filter: SessionOutputFilter;
+  inputViolations: GuardrailViolation[];
+}
+
 export interface SessionRunDeps {
   hub: Pick<AgentHub, 'waitForAgent' | 'openSession'>;
   log: Logger;
@@ -84,6 +94,7 @@ export class SessionRun {
   private finished = false;
   /** The agent reported the exit: no more stdin is sent. */
   private exited = false;
+  private filter: SessionOutputFilter | undefined;
 
   constructor(
     private readonly deps: SessionRunDeps,
@@ -102,10 +113,11 @@ export class SessionRun {
 
   /**
    * Runs the session. The agent's stream is obtained while the session row is being stored
-   * (`rowStored`), so the two waits overlap; nothing is recorded or run before the row exists,
-   * and if storing it fails the run is dropped without a trace.
+   * (`rowStored`) and the policy resolved, so the waits overlap; nothing is recorded or run
+   * before the row exists, and if storing it fails the run is dropped without a trace. Input a
+   * guard rail blocks is recorded, and never reaches the agent.
    */
-  async run(spec: ExecSpec, script: Buffer, rowStored: Promise<unknown>): Promise<void> {
+  async run(spec: ExecSpec, script: Buffer, rowStored: Promise<unknown>, policyReady: Promise<PreparedPolicy>): Promise<void> {
     const streamReady = this.acquireStream();
     streamReady.catch(() => {});
     try {
@@ -118,6 +130,13 @@ export class SessionRun {
     const flushTimer = setInterval(() => void this.recorder.flush().catch(() => {}), FLUSH_INTERVAL_MS);
     try {
       await this.recorder.append('i', 0, script);
+      const { filter, inputViolations } = await policyReady;
+      this.filter = filter;
+      if (inputViolations.length) {
+        void streamReady.then((stream) => stream.end(), () => {});
+        await this.finish(GUARDRAIL_EXIT_CODE, describeViolations(inputViolations), inputViolations);
+        return;
+      }
       const stream = await streamReady;
       this.stream = stream;
       if (this.killReason) this.sendKill(this.killReason);
@@ -183,9 +202,10 @@ export class SessionRun {
       // and thrown per session) instead of letting both sides end it.
       for await (const message of stream.iterator({ destroyOnReturn: false }) as AsyncIterable<AgentSessionMessage>) {
         if (message.kind === 'output') {
-          const { data } = message.output;
-          this.output.add(data);
-          await this.recorder.append(message.output.stream === 'OUTPUT_STREAM_STDERR' ? 'e' : 'o', this.elapsedSeconds(), data);
+          const type = message.output.stream === 'OUTPUT_STREAM_STDERR' ? 'e' : 'o';
+          await this.record(type, this.filter ? this.filter.write(type, message.output.data) : message.output.data);
+          const blocked = this.filter?.violations ?? [];
+          if (blocked.length) this.kill(describeViolations(blocked));
         } else if (message.kind === 'exit') {
           const exit = message.exit;
           stream.end();
@@ -199,17 +219,38 @@ export class SessionRun {
     return { exitCode: AGENT_FAILURE_EXIT_CODE, error: this.killReason ?? 'agent disconnected during the session' };
   }
 
-  private async finish(exitCode: number, error: string | undefined): Promise<void> {
+  private async record(type: 'o' | 'e', data: Buffer): Promise<void> {
+    if (data.length === 0) return;
+    this.output.add(data);
+    await this.recorder.append(type, this.elapsedSeconds(), data);
+  }
+
+  private async finish(exitCode: number, error: string | undefined, inputViolations: GuardrailViolation[] = []): Promise<void> {
     if (this.finished) return;
     this.finished = true;
     const executionTimeMs = Math.round(Number(process.hrtime.bigint() - this.startedAt) / 1e6);
+    // Output the filters still hold (a last line without a newline) is part of the session.
+    for (const held of this.filter?.end() ?? []) await this.record(held.type, held.data).catch(() => {});
+    const outputViolations = this.filter?.violations ?? [];
+    if (outputViolations.length) {
+      exitCode = GUARDRAIL_EXIT_CODE;
+      error = describeViolations(outputViolations);
+    }
+    const guardrailsInfo = [...inputViolations, ...outputViolations];
     if (error) {
       const text = Buffer.from(error);
       this.output.add(text);
       await this.recorder.append('e', this.elapsedSeconds(), text).catch(() => {});
     }
-    const metrics = { event_size: this.recorder.eventSize, truncated: this.recorder.truncated };
-    const end = { exitCode, endReason: error ?? null, metrics };
+    const dataMasking = this.filter?.maskingMetrics();
+    const metrics = { ...(dataMasking ? { data_masking: dataMasking } : {}), event_size: this.recorder.eventSize, truncated: this.recorder.truncated };
+    const end: SessionEnd = {
+      exitCode,
+      endReason: error ?? null,
+      metrics,
+      guardrailsInfo: guardrailsInfo.length ? guardrailsInfo : undefined,
+      maskingTotals: this.filter?.maskingTotals(),
+    };
     let lastSegment: Segment | undefined;
     try {
       lastSegment = await this.recorder.close();

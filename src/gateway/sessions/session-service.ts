@@ -12,7 +12,8 @@ import { EventWriter, readEvents, type Segment, type SegmentStore, type SessionE
 import type { AgentHub } from '../transport/agent-hub.js';
 import type { DownloadTokenStore } from './download-token-store.js';
 import { parseEventTypes, renderDownload, renderEventStreamField, type DownloadOptions, type EventStreamFormat } from './session-render.js';
-import { AGENT_FAILURE_EXIT_CODE, SessionRun } from './session-run.js';
+import { SessionOutputFilter, type SessionPolicy } from './session-output.js';
+import { AGENT_FAILURE_EXIT_CODE, SessionRun, type PreparedPolicy } from './session-run.js';
 import type { NewSession, SessionEnd, SessionListFilter, SessionRecord, SessionStore } from './session-store.js';
 import type { ExecRequest, ExecResult, SessionView } from './session-types.js';
 
@@ -37,6 +38,8 @@ export interface SessionServiceDeps {
   /** Told when a session ends (`session.finished`). */
   notifier: Notifier;
   reviews: SessionReviews;
+  /** Masking and guard rails of a connection, read when each session starts (a rule change applies to the next session). */
+  policies: { forConnection(connection: ConnectionRecord): Promise<SessionPolicy> };
 }
 
 /**
@@ -241,7 +244,7 @@ export function createSessionService(deps: SessionServiceDeps) {
       ...(session.correlationId !== null ? { correlation_id: session.correlationId } : {}),
       start_date: session.createdAt.toISOString(),
       end_date: session.endedAt ? session.endedAt.toISOString() : null,
-      guardrails_info: null,
+      guardrails_info: session.guardrailsInfo,
       identity_type: 'user',
     };
   }
@@ -278,9 +281,18 @@ export function createSessionService(deps: SessionServiceDeps) {
     };
   }
 
+  /** The connection's masking and guard rails, and whether its input guard rails let the script run. */
+  async function preparePolicy(input: RunInput): Promise<PreparedPolicy> {
+    const policy = await deps.policies.forConnection(input.connection);
+    const inputViolations = policy.guardrails?.hasInputRules ? await policy.guardrails.checkInput(input.script) : [];
+    return { filter: new SessionOutputFilter(policy), inputViolations };
+  }
+
   /** Runs a session whose row is stored (or being stored); answers when it ends or after the exec wait (202). */
   async function launch(identity: Identity, input: RunInput, sessionId: string, rowStored: Promise<unknown>): Promise<Launched> {
     const spec = buildSpec(input, identity, sessionId);
+    const policyReady = preparePolicy(input);
+    policyReady.catch(() => {}); // the run reports it
     const recorder = new EventWriter(deps.segments, sessionId, { maxBytes: deps.sessionEventsMaxBytes });
     const run = new SessionRun(
       { hub: deps.hub, log: deps.log, agentConnectWaitMs: deps.agentConnectWaitMs, finishSession },
@@ -290,7 +302,7 @@ export function createSessionService(deps: SessionServiceDeps) {
       deps.execOutputMaxBytes,
     );
     running.set(sessionId, run);
-    void run.run(spec, input.script, rowStored).finally(() => running.delete(sessionId));
+    void run.run(spec, input.script, rowStored, policyReady).finally(() => running.delete(sessionId));
     await rowStored;
     const ended = run.outcome.then(() => undefined);
 

@@ -17,6 +17,7 @@ export interface SessionRecord {
   metadata: Record<string, unknown>;
   integrationsMetadata: Record<string, unknown> | null;
   metrics: Record<string, unknown> | null;
+  guardrailsInfo: unknown[] | null;
   userId: string;
   userName: string;
   userEmail: string;
@@ -30,7 +31,7 @@ export interface SessionRecord {
   endedAt: Date | null;
 }
 
-export type NewSession = Omit<SessionRecord, 'status' | 'exitCode' | 'endReason' | 'metrics' | 'endedAt' | 'scriptSize'> & {
+export type NewSession = Omit<SessionRecord, 'status' | 'exitCode' | 'endReason' | 'metrics' | 'guardrailsInfo' | 'endedAt' | 'scriptSize'> & {
   input: Buffer;
 };
 
@@ -38,6 +39,10 @@ export interface SessionEnd {
   exitCode: number | null;
   endReason: string | null;
   metrics: Record<string, unknown>;
+  /** The guard-rail violations that blocked the session (reference field guardrails_info). */
+  guardrailsInfo?: unknown[];
+  /** Redactions per info type, kept for the session reports. */
+  maskingTotals?: Map<string, { redactCount: number; transformedBytes: number }>;
 }
 
 export interface SessionListFilter {
@@ -55,7 +60,7 @@ export interface SessionListFilter {
 
 const COLUMNS = [
   'id', 'connection', 'connection_type', 'connection_subtype', 'connection_tags', 'agent_id', 'verb', 'origin',
-  'labels', 'metadata', 'integrations_metadata', 'metrics', 'user_id', 'user_name', 'user_email', 'status',
+  'labels', 'metadata', 'integrations_metadata', 'metrics', 'guardrails_info', 'user_id', 'user_name', 'user_email', 'status',
   'exit_code', 'end_reason', 'session_batch_id', 'correlation_id', 'created_at', 'ended_at',
 ] as const;
 
@@ -75,6 +80,7 @@ function fromRow(row: Row): SessionRecord {
     metadata: row.metadata,
     integrationsMetadata: row.integrations_metadata,
     metrics: row.metrics,
+    guardrailsInfo: row.guardrails_info,
     userId: row.user_id,
     userName: row.user_name,
     userEmail: row.user_email,
@@ -136,7 +142,7 @@ export function createSessionStore(db: Db, gatewayId: string) {
     /**
      * Closes an open session; answers false when it was already closed. With `lastSegment`, the
      * recording's last segment is stored by the same statement (one round trip and one commit
-     * instead of two, on the path of every exec answer).
+     * instead of two, on the path of every exec answer), and the masking totals follow it.
      */
     async finish(id: string, end: SessionEnd, lastSegment?: Segment): Promise<boolean> {
       const values = {
@@ -144,6 +150,7 @@ export function createSessionStore(db: Db, gatewayId: string) {
         exit_code: end.exitCode,
         end_reason: end.endReason,
         metrics: sql<string>`coalesce(metrics, '{}'::jsonb) || ${JSON.stringify(end.metrics)}::jsonb`,
+        ...(end.guardrailsInfo ? { guardrails_info: JSON.stringify(end.guardrailsInfo) } : {}),
         ended_at: new Date(),
       };
       const update = lastSegment
@@ -154,7 +161,22 @@ export function createSessionStore(db: Db, gatewayId: string) {
             .updateTable('sessions')
         : db.updateTable('sessions');
       const result = await update.set(values).where('id', '=', id).where('status', '!=', 'done').executeTakeFirst();
-      return Number(result.numUpdatedRows) > 0;
+      const closed = Number(result.numUpdatedRows) > 0;
+      // Only the call that closed the session writes them, so they are never counted twice.
+      if (closed && end.maskingTotals?.size) {
+        await db
+          .insertInto('session_masking_metrics')
+          .values(
+            [...end.maskingTotals].map(([infoType, totals]) => ({
+              session_id: id,
+              info_type: infoType,
+              redact_count: totals.redactCount,
+              transformed_bytes: totals.transformedBytes,
+            })),
+          )
+          .execute();
+      }
+      return closed;
     },
 
     /**

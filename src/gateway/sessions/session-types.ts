@@ -69,7 +69,7 @@ export const SessionView = Type.Object(
     correlation_id: Type.Optional(Type.String()),
     start_date: Type.String(),
     end_date: Type.Union([Type.String(), Type.Null()]),
-    guardrails_info: Type.Null(),
+    guardrails_info: Type.Union([Type.Array(Type.Unknown()), Type.Null()], { description: 'The guard-rail violations that blocked the session, null when none did' }),
     identity_type: Type.String(),
   },
   { $id: 'Session' },

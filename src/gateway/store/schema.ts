@@ -49,7 +49,6 @@ export interface ConnectionsTable {
   access_schema: string;
   reviewers: string[];
   redact_types: string[];
-  guardrail_rules: string[];
   jira_issue_template_id: string | null;
   force_approve_groups: string[];
   access_max_duration: number | null;
@@ -86,6 +85,7 @@ export interface SessionsTable {
   created_at: Timestamp;
   ended_at: Timestamp | null;
   gateway_id: string | null;
+  guardrails_info: Json<unknown[]> | null;
 }
 
 export interface SessionEventSegmentsTable {
@@ -239,6 +239,48 @@ export interface ReviewGroupsTable {
   position: number;
 }
 
+export interface DatamaskingRulesTable {
+  id: string;
+  name: string;
+  description: string;
+  supported_entity_types: Json<unknown[]>;
+  custom_entity_types: Json<unknown[]>;
+  score_threshold: number | null;
+  attributes: string[];
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+
+export interface DatamaskingRuleConnectionsTable {
+  id: string;
+  rule_id: string;
+  connection_id: string;
+  status: string;
+}
+
+export interface GuardrailRulesTable {
+  id: string;
+  name: string;
+  description: string;
+  input: Json<unknown>;
+  output: Json<unknown>;
+  attributes: string[];
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+
+export interface GuardrailRuleConnectionsTable {
+  rule_id: string;
+  connection_id: string;
+}
+
+export interface SessionMaskingMetricsTable {
+  session_id: string;
+  info_type: string;
+  redact_count: number | string;
+  transformed_bytes: number | string;
+}
+
 export interface Database {
   api_keys: ApiKeysTable;
   agents: AgentsTable;
@@ -258,4 +300,9 @@ export interface Database {
   review_groups: ReviewGroupsTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  datamasking_rules: DatamaskingRulesTable;
+  datamasking_rule_connections: DatamaskingRuleConnectionsTable;
+  guardrail_rules: GuardrailRulesTable;
+  guardrail_rule_connections: GuardrailRuleConnectionsTable;
+  session_masking_metrics: SessionMaskingMetricsTable;
 }
