@@ -124,6 +124,11 @@ for (const store of STORES) {
       assert.equal(session.body.status, 'done');
       assert.equal(session.body.guardrails_info[0].direction, 'output');
       assert.doesNotMatch(JSON.stringify(session.body.event_stream), /KED value|after/);
+
+      // The offending line arrives in the same chunk as lines before and after it.
+      const oneChunk = await cluster.exec({ connection: 'g-output', script: 'printf "ok\\nthe LEAKED one\\nnever shown\\n"' });
+      assert.equal(oneChunk.body.exit_code, 254);
+      assert.match(oneChunk.body.output, /^ok\nBlocked by the following Guardrails rule: /);
     });
 
     it('decides SQL rules on the parsed statement, against real PostgreSQL', async () => {
