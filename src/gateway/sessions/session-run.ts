@@ -229,8 +229,15 @@ export class SessionRun {
     if (this.finished) return;
     this.finished = true;
     const executionTimeMs = Math.round(Number(process.hrtime.bigint() - this.startedAt) / 1e6);
-    // Output the filters still hold (a last line without a newline) is part of the session.
-    for (const held of this.filter?.end() ?? []) await this.record(held.type, held.data).catch(() => {});
+    // Output the filters still hold (a last line without a newline) is part of the session;
+    // if the filters cannot give it, it is withheld rather than recorded unfiltered.
+    let held: ReturnType<SessionOutputFilter['end']> = [];
+    try {
+      held = this.filter?.end() ?? [];
+    } catch (e) {
+      this.deps.log.error({ err: e, sessionId: this.sessionId }, 'output filter failed at the end of the session');
+    }
+    for (const { type, data } of held) await this.record(type, data).catch(() => {});
     const outputViolations = this.filter?.violations ?? [];
     if (outputViolations.length) {
       exitCode = GUARDRAIL_EXIT_CODE;
