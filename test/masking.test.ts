@@ -11,6 +11,8 @@ import {
   type Finding,
   type MaskingOptions,
 } from '../src/masking/index.js';
+import { candidatesOf } from '../src/masking/detectors/candidates.js';
+import { allAnchoredRegexes } from '../src/masking/detectors/regex-scan.js';
 
 /** Corpus records written as `⟦TYPE:value⟧` (see test/masking-corpus/README.md). */
 interface Gold {
@@ -139,6 +141,53 @@ describe('masking engine: properties', () => {
         for (const gold of corpus.gold) assert.ok(!output.includes(gold.value), `${gold.type} value leaked: ${gold.value}`);
       }),
       { numRuns: 20 },
+    );
+  });
+});
+
+describe('masking engine: candidate positions', () => {
+  // Built-in regexes are only tried where the one-pass scan of detectors/candidates.ts lists a
+  // candidate; a position it leaves out would be a value silently let through.
+  function unlistedMatches(text: string): string[] {
+    const candidates = candidatesOf(text);
+    const unlisted: string[] = [];
+    for (const { regex, startsAt } of allAnchoredRegexes()) {
+      const listed = new Set(candidates[startsAt]);
+      for (let position = 0; position < text.length; position++) {
+        regex.lastIndex = position;
+        const match = regex.exec(text);
+        if (match !== null && match[0].length > 0 && !listed.has(position)) unlisted.push(`${startsAt}: ${JSON.stringify(match[0])} at ${position}`);
+      }
+    }
+    return unlisted;
+  }
+
+  it('every built-in regex match starts at a listed candidate, on the corpus', () => {
+    assert.ok(allAnchoredRegexes().length >= 20, 'the detectors declared their anchored regexes');
+    assert.deepEqual(unlistedMatches(corpus.text), []);
+  });
+
+  it('every built-in regex match starts at a listed candidate, on value-shaped fragments', () => {
+    const fragment = fc.oneof(
+      fc.constantFrom(...corpus.gold.map((g) => g.value)),
+      fc.constantFrom(' ', '\n', '-', '.', ':', '::', '+', '@', '/', '_', ',', '"', '=', '(', ')', '\t', '', 'x', 'é', '1', '3', '0x', 'bc1', 'www.', 'https://'),
+      fc
+        .tuple(
+          fc.constantFrom('ssn', 'Social Security No', 'CPF', 'passport no.', 'DOB', 'd.o.b.', 'Date-Of-Birth', 'birth date', 'born on', 'aws_secret_access_key', 'Set-Cookie'),
+          fc.constantFrom(': ', '=', ' ', '":"', '#'),
+          fc.constantFrom('1990-01-02', '02/01/1990', '3 March 1985', 'March 3, 1985', '123456789', '12345678909', 'A12345678', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'a=b'),
+        )
+        .map((parts) => parts.join('')),
+      fc.stringOf(fc.constantFrom(...'0123456789 -.'), { maxLength: 24 }),
+      fc.stringOf(fc.constantFrom(...'0123456789abcdefABCDEF:.'), { maxLength: 46 }),
+      fc.stringOf(fc.constantFrom(...'123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'), { minLength: 12, maxLength: 44 }),
+    );
+    fc.assert(
+      fc.property(fc.array(fragment, { maxLength: 40 }), (fragments) => {
+        const text = fragments.join('');
+        assert.deepEqual(unlistedMatches(text), [], text);
+      }),
+      { numRuns: 300 },
     );
   });
 });

@@ -30,16 +30,18 @@ export function ibanValid(iban: string): boolean {
   return remainder === 1;
 }
 
+/** The CPF check digit computed over the first `length` digits. */
+function cpfCheckDigit(digits: string, length: number): number {
+  let sum = 0;
+  for (let i = 0; i < length; i++) sum += digitAt(digits, i) * (length + 1 - i);
+  const rest = (sum * 10) % 11;
+  return rest === 10 ? 0 : rest;
+}
+
 /** Brazilian CPF: two mod-11 check digits; repeated digits (000… 999…) are invalid by rule. */
 export function cpfValid(digits: string): boolean {
   if (digits.length !== 11 || /^(\d)\1{10}$/.test(digits)) return false;
-  const check = (length: number): number => {
-    let sum = 0;
-    for (let i = 0; i < length; i++) sum += digitAt(digits, i) * (length + 1 - i);
-    const rest = (sum * 10) % 11;
-    return rest === 10 ? 0 : rest;
-  };
-  return check(9) === digitAt(digits, 9) && check(10) === digitAt(digits, 10);
+  return cpfCheckDigit(digits, 9) === digitAt(digits, 9) && cpfCheckDigit(digits, 10) === digitAt(digits, 10);
 }
 
 const VIN_WEIGHTS = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2];

@@ -21,7 +21,9 @@ export class PrivateKeyTracker {
   scan(text: string): KeyRange[] {
     const ranges: KeyRange[] = [];
     let position = 0;
-    if (this.removed < 0 && !text.includes('-----BEGIN')) return ranges;
+    // Searching for '-----BEGIN' starts at every '-' (common in logs); 'PRIVATE KEY-----', which
+    // BEGIN also needs, starts at 'P'.
+    if (this.removed < 0 && !text.includes('PRIVATE KEY-----')) return ranges;
     while (position < text.length) {
       let first = false;
       if (this.removed < 0) {

@@ -1,13 +1,13 @@
 /** CRYPTO: Bitcoin legacy (base58check), Bitcoin segwit (bech32/bech32m) and Ethereum addresses. */
 import type { Detector } from '../types.js';
 import { base58CheckValid, bech32Valid, eip55Valid } from '../checksums.js';
-import { forEachMatch } from './regex-scan.js';
+import { anchoredRegex, forEachAnchoredMatch, type AnchoredRegex } from './regex-scan.js';
 
-// One regex per address family, each starting with its literal prefix so V8 can skip ahead
-// quickly; the token-start look-behind follows the prefix. Fixed alphabets, bounded lengths.
-const LEGACY = /[13](?<![\w-].)[1-9A-HJ-NP-Za-km-z]{25,34}(?![\w-])/g;
-const SEGWIT = /(?:bc|BC|tb|TB)1(?<=(?<![\w-])...)[02-9ac-hj-np-zAC-HJ-NP-Z]{11,71}(?![\w-])/g;
-const ETHEREUM = /0x(?<=(?<![\w-])..)[0-9a-fA-F]{40}(?![\w-])/g;
+// One regex per address family, each a whole token (token-start look-behind after the prefix,
+// token-end look-ahead). Fixed alphabets, bounded lengths.
+const LEGACY = anchoredRegex(/[13](?<![\w-].)[1-9A-HJ-NP-Za-km-z]{25,34}(?![\w-])/y, 'walletTokens');
+const SEGWIT = anchoredRegex(/(?:bc|BC|tb|TB)1(?<=(?<![\w-])...)[02-9ac-hj-np-zAC-HJ-NP-Z]{11,71}(?![\w-])/y, 'walletTokens');
+const ETHEREUM = anchoredRegex(/0x(?<=(?<![\w-])..)[0-9a-fA-F]{40}(?![\w-])/y, 'walletTokens');
 
 /** All-lower or all-upper addresses carry no checksum; mixed case must satisfy EIP-55. */
 function ethereumValid(address: string): boolean {
@@ -15,7 +15,7 @@ function ethereumValid(address: string): boolean {
   return hex === hex.toLowerCase() || hex === hex.toUpperCase() || eip55Valid(hex);
 }
 
-const FAMILIES: [RegExp, (address: string) => boolean][] = [
+const FAMILIES: [AnchoredRegex, (address: string) => boolean][] = [
   [LEGACY, base58CheckValid],
   [SEGWIT, bech32Valid],
   [ETHEREUM, ethereumValid],
@@ -25,7 +25,7 @@ export const cryptoWalletDetector: Detector = {
   entityTypes: ['CRYPTO'],
   find(text, emit) {
     for (const [regex, valid] of FAMILIES) {
-      forEachMatch(regex, text, (m) => {
+      forEachAnchoredMatch(regex, text, (m) => {
         if (valid(m[0])) emit(m.index, m.index + m[0].length, 'CRYPTO');
       });
     }

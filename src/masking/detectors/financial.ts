@@ -1,12 +1,11 @@
 /** CREDIT_CARD_NUMBER (brand prefix + length + Luhn) and IBAN_CODE (country length + mod 97). */
 import type { Detector, Emit } from '../types.js';
 import { ibanValid, luhnValid } from '../checksums.js';
-import { forEachMatch } from './regex-scan.js';
+import { anchoredRegex, forEachAnchoredMatch } from './regex-scan.js';
 
-// Every card number starts with four digits: spelt as explicit atoms they let V8 skip ahead with
-// a fast scan; the token-start look-behind follows them so it only runs there. Each
-// `(?:[ -]?\d)` step consumes exactly one digit: one parse, linear time.
-const CARD_CANDIDATE = /\d\d\d\d(?<=(?<![\w-])\d\d\d\d)(?:[ -]?\d){9,15}(?![\w-])/g;
+// Four digits at a token start, then single-digit steps: each `(?:[ -]?\d)` consumes exactly one
+// digit, so there is one parse and the time is linear.
+const CARD_CANDIDATE = anchoredRegex(/\d\d\d\d(?<=(?<![\w-])\d\d\d\d)(?:[ -]?\d){9,15}(?![\w-])/y, 'cardStarts');
 
 function cardBrandMatches(digits: string): boolean {
   const length = digits.length;
@@ -54,17 +53,17 @@ const IBAN_LENGTHS: Record<string, number> = {
   VA: 22, VG: 24, XK: 20,
 };
 
-// Country code and check digits as explicit atoms (fast scan), then the token-start look-behind,
-// then groups of four with an optional single space; every repetition is bounded, so failing
-// candidates backtrack a constant amount.
-const IBAN_CANDIDATE = /[A-Z][A-Z]\d\d(?<=(?<![\w-]).{4})(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![\w-])/g;
+// Country code and check digits, the token-start look-behind, then groups of four with an
+// optional single space; every repetition is bounded, so failing candidates backtrack a constant
+// amount.
+const IBAN_CANDIDATE = anchoredRegex(/[A-Z][A-Z]\d\d(?<=(?<![\w-]).{4})(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![\w-])/y, 'ibanStarts');
 
 export const financialDetector: Detector = {
   entityTypes: ['CREDIT_CARD_NUMBER', 'IBAN_CODE'],
   find(text, emit, wanted) {
-    if (wanted.has('CREDIT_CARD_NUMBER')) forEachMatch(CARD_CANDIDATE, text, (m) => emitCard(text, m.index, m[0], emit));
+    if (wanted.has('CREDIT_CARD_NUMBER')) forEachAnchoredMatch(CARD_CANDIDATE, text, (m) => emitCard(text, m.index, m[0], emit));
     if (!wanted.has('IBAN_CODE')) return;
-    forEachMatch(IBAN_CANDIDATE, text, (m) => {
+    forEachAnchoredMatch(IBAN_CANDIDATE, text, (m) => {
       const iban = m[0].replace(/ /g, '');
       if (IBAN_LENGTHS[iban.slice(0, 2)] === iban.length && ibanValid(iban)) emit(m.index, m.index + m[0].length, 'IBAN_CODE');
     });

@@ -1,18 +1,19 @@
 /** IP_ADDRESS: IPv4 (dotted quad, not a version string) and IPv6 (validated in code). */
 import type { Detector } from '../types.js';
-import { forEachMatch } from './regex-scan.js';
+import { candidatesOf } from './candidates.js';
+import { anchoredRegex, forEachAnchoredMatch } from './regex-scan.js';
 
 const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
 // Neither preceded nor followed by more dotted numbers, so OIDs such as 1.3.6.1.4.1 never match.
-const IPV4 = new RegExp(`(?<![\\w.])(?:${OCTET}\\.){3}${OCTET}(?![\\w]|\\.\\d)`, 'g');
+const IPV4 = anchoredRegex(new RegExp(`(?<![\\w.])(?:${OCTET}\\.){3}${OCTET}(?![\\w]|\\.\\d)`, 'y'), 'dottedQuads');
 const IPV4_EXACT = new RegExp(`^(?:${OCTET}\\.){3}${OCTET}$`);
 // "version 1.2.3.4", "\"version\": \"1.2.3.4\"", "release=1.2.3.4", "build 1.2.3.4".
 const VERSION_LABEL = /(?:version|ver|release|build|firmware|fw)["']?[ \t]{0,3}[:=]?[ \t]{0,3}["']?$/i;
 
-// Every IPv6 address has '::' or (uncompressed) ':h:h:h:'; both start with the literal ':', so V8
-// finds them with a fast scan (times like 10:11:12 have too few colons). From such a hit the
-// code walks back to the token start and takes the bounded run of address chars there.
-const IPV6_HINT = /::|:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:/g;
+// Every IPv6 address has '::' or (uncompressed) ':h:h:h:' (times like 10:11:12 have too few
+// colons). From such a hint the code walks back to the token start and takes the bounded run of
+// address chars there.
+const IPV6_HINT = anchoredRegex(/::|:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:/y, 'ipv6Hints');
 const IPV6_CANDIDATE = /[0-9A-Fa-f:.]{2,45}(?![\w:])/y;
 const isAddressChar = (code: number): boolean =>
   (code >= 48 && code <= 58) || code === 46 || (code >= 65 && code <= 70) || (code >= 97 && code <= 102); // 0-9 : . A-F a-f
@@ -38,17 +39,22 @@ function ipv6Valid(candidate: string): boolean {
 export const ipAddressDetector: Detector = {
   entityTypes: ['IP_ADDRESS'],
   find(text, emit) {
-    forEachMatch(IPV4, text, (m) => {
+    forEachAnchoredMatch(IPV4, text, (m) => {
       const lineStart = text.lastIndexOf('\n', m.index) + 1;
       const before = text.slice(Math.max(lineStart, m.index - 16), m.index);
       if (!VERSION_LABEL.test(before)) emit(m.index, m.index + m[0].length, 'IP_ADDRESS');
     });
-    IPV6_HINT.lastIndex = 0;
     // The previous hint and its run start: a walk back that reaches it reuses it, so hex runs
     // full of '::' cost linear time.
     let previousHint = -1;
     let previousStart = 0;
-    for (let hint = IPV6_HINT.exec(text); hint !== null; hint = IPV6_HINT.exec(text)) {
+    let next = 0; // where a global scan for the next hint would resume
+    for (const hintAt of candidatesOf(text)[IPV6_HINT.startsAt]) {
+      if (hintAt < next) continue;
+      IPV6_HINT.regex.lastIndex = hintAt;
+      const hint = IPV6_HINT.regex.exec(text);
+      if (hint === null) continue;
+      next = hintAt + hint[0].length;
       let start = hint.index;
       while (start > 0 && start > previousHint && isAddressChar(text.charCodeAt(start - 1))) start--;
       if (start === previousHint) start = previousStart;
@@ -59,7 +65,7 @@ export const ipAddressDetector: Detector = {
       IPV6_CANDIDATE.lastIndex = start;
       const m = IPV6_CANDIDATE.exec(text);
       if (m === null) continue;
-      IPV6_HINT.lastIndex = Math.max(IPV6_HINT.lastIndex, start + m[0].length);
+      next = Math.max(next, start + m[0].length);
       const candidate = m[0].replace(/\.+$/, ''); // a sentence-ending dot is not part of it
       // Logs often append a port without brackets ("2001:db8::1:5432" is ambiguous, "…:7334:5432"
       // with nine groups is not): fall back to the address without its last group.

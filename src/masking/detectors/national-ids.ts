@@ -5,48 +5,50 @@
  */
 import type { Detector } from '../types.js';
 import { cpfValid } from '../checksums.js';
-import { forEachMatch, labelPrefix, valueStart } from './regex-scan.js';
+import { anchoredRegex, forEachAnchoredMatch, labelPrefix, valueStart } from './regex-scan.js';
 
-// Explicit leading atoms let V8 scan quickly; the token-start look-behind follows them. The
-// back-reference forces both separators to be the same ('-' or ' ').
-const SSN_FORMATTED = /\d\d\d([- ])\d\d\1\d\d\d\d(?<=(?<![\w-]).{11})(?![\w-])/g;
-const SSN_LABELLED = new RegExp(`${labelPrefix('ssn|social[ _-]security(?:[ _-]?(?:number|no))?')}(\\d{9})(?![\\w-])`, 'gi');
+// A whole token; the back-reference forces both separators to be the same ('-' or ' ').
+const SSN_FORMATTED = anchoredRegex(/\d\d\d([- ])\d\d\1\d\d\d\d(?<=(?<![\w-]).{11})(?![\w-])/y, 'ssnStarts');
+const SSN_LABELLED = anchoredRegex(
+  new RegExp(`${labelPrefix('ssn|social[ _-]security(?:[ _-]?(?:number|no))?')}(\\d{9})(?![\\w-])`, 'iy'),
+  'ssnLabels',
+);
 
 /** SSA rules: area not 000, 666 or 9xx; group not 00; serial not 0000. */
 const ssnValid = (digits: string): boolean =>
   !/^(?:000|666|9)/.test(digits) && digits.slice(3, 5) !== '00' && digits.slice(5) !== '0000';
 
-const CPF_FORMATTED = /\d\d\d\.\d\d\d\.(?<=(?<![\w.-]).{8})\d{3}-\d{2}(?![\w-]|\.\d)/g;
-const CPF_LABELLED = new RegExp(`${labelPrefix('cpf')}(\\d{11})(?![\\w-])`, 'gi');
+const CPF_FORMATTED = anchoredRegex(/\d\d\d\.\d\d\d\.(?<=(?<![\w.-]).{8})\d{3}-\d{2}(?![\w-]|\.\d)/y, 'cpfShapes');
+const CPF_LABELLED = anchoredRegex(new RegExp(`${labelPrefix('cpf')}(\\d{11})(?![\\w-])`, 'iy'), 'cpfLabels');
 
-const PASSPORT_LABELLED = new RegExp(
-  `${labelPrefix('passport(?:[ _-]?(?:number|num|no\\.?|id|#))?')}([A-Za-z]\\d{8}|\\d{9})(?![\\w-])`,
-  'gi',
+const PASSPORT_LABELLED = anchoredRegex(
+  new RegExp(`${labelPrefix('passport(?:[ _-]?(?:number|num|no\\.?|id|#))?')}([A-Za-z]\\d{8}|\\d{9})(?![\\w-])`, 'iy'),
+  'passportLabels',
 );
 
 export const nationalIdDetector: Detector = {
   entityTypes: ['US_SOCIAL_SECURITY_NUMBER', 'BRAZIL_CPF_NUMBER', 'US_PASSPORT'],
   find(text, emit, wanted) {
     if (wanted.has('US_SOCIAL_SECURITY_NUMBER')) {
-      forEachMatch(SSN_FORMATTED, text, (m) => {
+      forEachAnchoredMatch(SSN_FORMATTED, text, (m) => {
         if (ssnValid(m[0].replace(/\D/g, ''))) emit(m.index, m.index + m[0].length, 'US_SOCIAL_SECURITY_NUMBER');
       });
-      forEachMatch(SSN_LABELLED, text, (m) => {
+      forEachAnchoredMatch(SSN_LABELLED, text, (m) => {
         const value = m[1] ?? '';
         if (ssnValid(value)) emit(valueStart(m, value), m.index + m[0].length, 'US_SOCIAL_SECURITY_NUMBER');
       });
     }
     if (wanted.has('BRAZIL_CPF_NUMBER')) {
-      forEachMatch(CPF_FORMATTED, text, (m) => {
+      forEachAnchoredMatch(CPF_FORMATTED, text, (m) => {
         if (cpfValid(m[0].replace(/\D/g, ''))) emit(m.index, m.index + m[0].length, 'BRAZIL_CPF_NUMBER');
       });
-      forEachMatch(CPF_LABELLED, text, (m) => {
+      forEachAnchoredMatch(CPF_LABELLED, text, (m) => {
         const value = m[1] ?? '';
         if (cpfValid(value)) emit(valueStart(m, value), m.index + m[0].length, 'BRAZIL_CPF_NUMBER');
       });
     }
     if (wanted.has('US_PASSPORT')) {
-      forEachMatch(PASSPORT_LABELLED, text, (m) => {
+      forEachAnchoredMatch(PASSPORT_LABELLED, text, (m) => {
         const value = m[1] ?? '';
         emit(valueStart(m, value), m.index + m[0].length, 'US_PASSPORT');
       });

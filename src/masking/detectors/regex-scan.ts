@@ -1,4 +1,5 @@
 /** Small helpers shared by the regex-based detectors. */
+import { candidatesOf, type Candidates } from './candidates.js';
 
 /** Runs a global (`g`) regex over `text`, calling `onMatch` for each non-empty match. */
 export function forEachMatch(regex: RegExp, text: string, onMatch: (match: RegExpExecArray) => void): void {
@@ -9,14 +10,51 @@ export function forEachMatch(regex: RegExp, text: string, onMatch: (match: RegEx
   }
 }
 
+/** A sticky regex whose every match starts at a position of one list of ./candidates.ts. */
+export interface AnchoredRegex {
+  readonly regex: RegExp;
+  readonly startsAt: keyof Candidates;
+}
+
+const anchoredRegexes: AnchoredRegex[] = [];
+
+/** Every anchored regex declared so far, so that a test can hold each to its claim. */
+export const allAnchoredRegexes = (): readonly AnchoredRegex[] => anchoredRegexes;
+
+export function anchoredRegex(regex: RegExp, startsAt: keyof Candidates): AnchoredRegex {
+  if (!regex.sticky || regex.global) throw new Error(`an anchored regex is tried at given positions, so it must be sticky: ${regex}`);
+  const anchored = { regex, startsAt };
+  anchoredRegexes.push(anchored);
+  return anchored;
+}
+
+/**
+ * The matches forEachMatch would give for the same regex made global: the regex is tried at each
+ * candidate not inside the previous match, so the regex engine never scans the text in between.
+ */
+export function forEachAnchoredMatch({ regex, startsAt }: AnchoredRegex, text: string, onMatch: (match: RegExpExecArray) => void): void {
+  let next = 0;
+  for (const start of candidatesOf(text)[startsAt]) {
+    if (start < next) continue;
+    regex.lastIndex = start;
+    const match = regex.exec(text);
+    if (match === null) continue;
+    if (match[0].length === 0) {
+      next = start + 1;
+      continue;
+    }
+    onMatch(match);
+    next = start + match[0].length;
+  }
+}
+
 /**
  * Label prefix for values recognised only next to a key such as `dob`, `ssn` or `passport`
  * (`dob: …`, `"dob":"…"`, `dob=…`, `DOB …`). Every optional part is bounded ({0,3}) so two
  * adjacent optional runs of blanks cannot backtrack more than a constant.
  */
 export const labelPrefix = (labels: string): string =>
-  // The label comes first (V8 scans for its first letters quickly), then a look-behind rejects a
-  // label that is the tail of a longer word.
+  // The look-behind rejects a label that is the tail of a longer word, so a match starts a token.
   `(?:${labels})(?<![\\w-](?:${labels}))["']?[ \\t]{0,3}[:=#]?[ \\t]{0,3}["']?`;
 
 /** Offset of the value in a labelled match: the value is always the last capture, at the end. */

@@ -4,21 +4,33 @@
  * by ../private-key.ts.
  */
 import type { Detector } from '../types.js';
-import { forEachMatch, labelPrefix, valueStart } from './regex-scan.js';
+import { anchoredRegex, forEachAnchoredMatch, labelPrefix, valueStart } from './regex-scan.js';
 
-// Each alternative starts with a distinct literal prefix (fast scan) followed by a look-behind
-// that the prefix starts a token; all parts are bounded and non-overlapping.
-const TOKEN =
-  /(?:((?:AKIA|ASIA)(?<![\w-]....)[A-Z0-9]{16})|(AIza(?<![\w-]....)[\w-]{35})|(gh[pousr]_(?<![\w-]....)[A-Za-z0-9]{36,251}|github_pat_(?<![\w-].{11})\w{22,255})|(xox[abposr]-(?<![\w-].{5})[A-Za-z0-9-]{10,250})|(eyJ(?<![\w-]...)[\w-]{2,4096}\.eyJ[\w-]{2,4096}\.[\w-]{0,4096}))(?![\w-])/g;
-const AWS_SECRET_LABELLED = new RegExp(`${labelPrefix('aws_secret_access_key|aws[ _-]secret(?:[ _-]key)?')}([A-Za-z0-9/+]{40})(?![\\w/+])`, 'gi');
+// Each alternative starts with a distinct literal prefix followed by a look-behind that the
+// prefix starts a token; all parts are bounded and non-overlapping.
+const TOKEN = anchoredRegex(
+  /(?:((?:AKIA|ASIA)(?<![\w-]....)[A-Z0-9]{16})|(AIza(?<![\w-]....)[\w-]{35})|(gh[pousr]_(?<![\w-]....)[A-Za-z0-9]{36,251}|github_pat_(?<![\w-].{11})\w{22,255})|(xox[abposr]-(?<![\w-].{5})[A-Za-z0-9-]{10,250})|(eyJ(?<![\w-]...)[\w-]{2,4096}\.eyJ[\w-]{2,4096}\.[\w-]{0,4096}))(?![\w-])/y,
+  'credentialStarts',
+);
+const AWS_SECRET_LABELLED = anchoredRegex(
+  new RegExp(`${labelPrefix('aws_secret_access_key|aws[ _-]secret(?:[ _-]key)?')}([A-Za-z0-9/+]{40})(?![\\w/+])`, 'iy'),
+  'awsSecretLabels',
+);
 
 const TYPES = ['AWS_CREDENTIALS', 'GCP_API_KEY', 'GITHUB_TOKEN', 'SLACK_TOKEN', 'JSON_WEB_TOKEN'] as const;
 
 /** A JWT header is base64url JSON naming its algorithm. */
 function jwtHeaderValid(token: string): boolean {
+  const encoded = token.slice(0, token.indexOf('.'));
+  // Tokens from one issuer share their header, so the last answer is usually the next one.
+  if (encoded !== lastJwtHeader.encoded) lastJwtHeader = { encoded, valid: decodesToJwtHeader(encoded) };
+  return lastJwtHeader.valid;
+}
+let lastJwtHeader = { encoded: '', valid: false };
+
+function decodesToJwtHeader(encoded: string): boolean {
   try {
-    const encoded = token.slice(0, token.indexOf('.')).replace(/-/g, '+').replace(/_/g, '/');
-    const header: unknown = JSON.parse(atob(encoded)); // atob: no Buffer allocation per candidate
+    const header: unknown = JSON.parse(atob(encoded.replace(/-/g, '+').replace(/_/g, '/'))); // atob: no Buffer allocation per candidate
     return typeof header === 'object' && header !== null && 'alg' in header;
   } catch {
     return false;
@@ -28,7 +40,7 @@ function jwtHeaderValid(token: string): boolean {
 export const secretsDetector: Detector = {
   entityTypes: TYPES,
   find(text, emit, wanted) {
-    forEachMatch(TOKEN, text, (m) => {
+    forEachAnchoredMatch(TOKEN, text, (m) => {
       const group = m.findIndex((value, index) => index > 0 && value !== undefined);
       const type = TYPES[group - 1];
       if (type === undefined || !wanted.has(type)) return;
@@ -36,7 +48,7 @@ export const secretsDetector: Detector = {
       emit(m.index, m.index + m[0].length, type);
     });
     if (wanted.has('AWS_CREDENTIALS')) {
-      forEachMatch(AWS_SECRET_LABELLED, text, (m) => {
+      forEachAnchoredMatch(AWS_SECRET_LABELLED, text, (m) => {
         const value = m[1] ?? '';
         emit(valueStart(m, value), m.index + m[0].length, 'AWS_CREDENTIALS');
       });

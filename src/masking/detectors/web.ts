@@ -4,13 +4,14 @@
  * scheme or a `www.` prefix count: bare `name.tld` is far more often a file name.
  */
 import type { Detector } from '../types.js';
-import { forEachMatch } from './regex-scan.js';
+import { anchoredRegex, forEachAnchoredMatch } from './regex-scan.js';
 
-// Starts at the literal '://' or 'www.' (fast scan); a look-behind captures the scheme, token
-// start included. Then one bounded run of URL chars: stops at blanks, quotes, brackets and ','
-// (CSV). Linear.
-const URL_CANDIDATE =
-  /(?::\/\/(?<=(?<![\w+.-])(https?|ftps?|wss?|s3|gs|postgres(?:ql)?|mysql|mongodb(?:\+srv)?|redis|amqps?):\/\/)|www\.(?<![\w+.-]www\.))[^\s"'<>`,|\\]{3,2048}/g;
+// Starts at '://' or 'www.'; a look-behind captures the scheme, token start included. Then one
+// bounded run of URL chars: stops at blanks, quotes, brackets and ',' (CSV). Linear.
+const URL_CANDIDATE = anchoredRegex(
+  /(?::\/\/(?<=(?<![\w+.-])(https?|ftps?|wss?|s3|gs|postgres(?:ql)?|mysql|mongodb(?:\+srv)?|redis|amqps?):\/\/)|www\.(?<![\w+.-]www\.))[^\s"'<>`,|\\]{3,2048}/y,
+  'urlStarts',
+);
 const TRAILING_PUNCTUATION = /[.;:!?*]+$/;
 const SIGNATURE_PARAMETER = /[?&](?:x-amz-signature|x-goog-signature|signature|sig)=/i;
 
@@ -26,13 +27,13 @@ function trimUrl(url: string): string {
 }
 
 // The value runs to the end of the line or a closing quote; blanks around ':' are bounded.
-const COOKIE = /(?<![\w-])(?:set-)?cookie["']?[ \t]{0,3}:[ \t]{0,3}["']?([^\r\n"']{1,4096})/gi;
+const COOKIE = anchoredRegex(/(?<![\w-])(?:set-)?cookie["']?[ \t]{0,3}:[ \t]{0,3}["']?([^\r\n"']{1,4096})/iy, 'cookieLabels');
 
 export const webDetector: Detector = {
   entityTypes: ['URL', 'STORAGE_SIGNED_URL', 'HTTP_COOKIE'],
   find(text, emit, wanted) {
-    if ((wanted.has('URL') || wanted.has('STORAGE_SIGNED_URL')) && (text.includes('://') || text.includes('www.'))) {
-      forEachMatch(URL_CANDIDATE, text, (m) => {
+    if (wanted.has('URL') || wanted.has('STORAGE_SIGNED_URL')) {
+      forEachAnchoredMatch(URL_CANDIDATE, text, (m) => {
         const url = trimUrl((m[1] ?? '') + m[0]);
         const start = m.index - (m[1] ?? '').length;
         const signed = wanted.has('STORAGE_SIGNED_URL') && SIGNATURE_PARAMETER.test(url);
@@ -41,7 +42,7 @@ export const webDetector: Detector = {
       });
     }
     if (wanted.has('HTTP_COOKIE')) {
-      forEachMatch(COOKIE, text, (m) => {
+      forEachAnchoredMatch(COOKIE, text, (m) => {
         const value = (m[1] ?? '').trimEnd();
         const start = m.index + m[0].length - (m[1] ?? '').length;
         if (value.length > 0) emit(start, start + value.length, 'HTTP_COOKIE');
