@@ -36,7 +36,8 @@ const LINES = [
   '2024-05-01T10:11:16.250Z INFO  cfg  loaded 128 settings in 4ms, cache hit ratio 0.97, build 20240501.3',
 ];
 
-function makeChunks(): Buffer[] {
+/** 64 distinct 64 KiB chunks of mixed log lines, also streamed through a real gateway by bench/masking-exec.ts. */
+export function mixedLogChunks(): Buffer[] {
   const chunks: Buffer[] = [];
   let lineIndex = 0;
   for (let c = 0; c < DISTINCT_CHUNKS; c++) {
@@ -69,7 +70,7 @@ export interface MaskingBenchResult {
 }
 
 export function benchMasking(totalBytes = 256 * 1024 * 1024): MaskingBenchResult {
-  const chunks = makeChunks();
+  const chunks = mixedLogChunks();
   let copied = 0;
   const passThroughMBps = rate(totalBytes, chunks, (chunk) => {
     copied += Buffer.from(chunk).length;
