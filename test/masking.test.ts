@@ -13,6 +13,8 @@ import {
 } from '../src/masking/index.js';
 import { candidatesOf } from '../src/masking/detectors/candidates.js';
 import { allAnchoredRegexes } from '../src/masking/detectors/regex-scan.js';
+import { eip55Valid } from '../src/masking/checksums.js';
+import { keccak256, keccak256Into } from '../src/masking/keccak.js';
 
 /** Corpus records written as `⟦TYPE:value⟧` (see test/masking-corpus/README.md). */
 interface Gold {
@@ -269,5 +271,98 @@ describe('masking engine: metrics, labels and modes', () => {
     const stream = createMaskingStream();
     stream.end();
     assert.throws(() => stream.write(Buffer.from('x')), /already ended/);
+  });
+});
+
+describe('masking engine: keccak256 and EIP-55', () => {
+  /** Independent reference: the straightforward BigInt keccak256 the 32-bit one replaced. */
+  function referenceKeccak256(input: Uint8Array): string {
+    const mask = (1n << 64n) - 1n;
+    const roundConstants = [
+      0x1n, 0x8082n, 0x800000000000808an, 0x8000000080008000n, 0x808bn, 0x80000001n, 0x8000000080008081n,
+      0x8000000000008009n, 0x8an, 0x88n, 0x80008009n, 0x8000000an, 0x8000808bn, 0x800000000000008bn,
+      0x8000000000008089n, 0x8000000000008003n, 0x8000000000008002n, 0x8000000000000080n, 0x800an,
+      0x800000008000000an, 0x8000000080008081n, 0x8000000000008080n, 0x80000001n, 0x8000000080008008n,
+    ];
+    const rotations = [0, 1, 62, 28, 27, 36, 44, 6, 55, 20, 3, 10, 43, 25, 39, 41, 45, 15, 21, 8, 18, 2, 61, 56, 14];
+    const rotl = (v: bigint, n: number) => (n === 0 ? v : ((v << BigInt(n)) | (v >> BigInt(64 - n))) & mask);
+    const padded = new Uint8Array(Math.ceil((input.length + 1) / 136) * 136);
+    padded.set(input);
+    padded[input.length] = 0x01;
+    padded[padded.length - 1] = (padded[padded.length - 1] ?? 0) | 0x80;
+    const a = new Array<bigint>(25).fill(0n);
+    const at = (i: number) => a[i] ?? 0n;
+    for (let offset = 0; offset < padded.length; offset += 136) {
+      for (let i = 0; i < 17; i++) a[i] = at(i) ^ Buffer.from(padded.subarray(offset + 8 * i, offset + 8 * i + 8)).readBigUInt64LE();
+      for (const rc of roundConstants) {
+        const c = [0, 1, 2, 3, 4].map((x) => at(x) ^ at(x + 5) ^ at(x + 10) ^ at(x + 15) ^ at(x + 20));
+        for (let i = 0; i < 25; i++) a[i] = at(i) ^ (c[(i + 4) % 5] ?? 0n) ^ rotl(c[(i + 1) % 5] ?? 0n, 1);
+        const b = new Array<bigint>(25).fill(0n);
+        for (let x = 0; x < 5; x++) {
+          for (let y = 0; y < 5; y++) b[y + 5 * ((2 * x + 3 * y) % 5)] = rotl(at(x + 5 * y), rotations[x + 5 * y] ?? 0);
+        }
+        for (let i = 0; i < 25; i++) {
+          const row = i - (i % 5);
+          a[i] = (b[i] ?? 0n) ^ (~(b[row + ((i + 1) % 5)] ?? 0n) & mask & (b[row + ((i + 2) % 5)] ?? 0n));
+        }
+        a[0] = at(0) ^ rc;
+      }
+    }
+    const out = Buffer.alloc(32);
+    for (let i = 0; i < 4; i++) out.writeBigUInt64LE(at(i), 8 * i);
+    return out.toString('hex');
+  }
+  const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+  const bytesOf = (length: number, seed: number) => Uint8Array.from({ length }, (_, i) => (i * 131 + seed * 7 + 3) & 0xff);
+
+  it('matches the published vectors', () => {
+    assert.equal(hex(keccak256(new Uint8Array())), 'c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470');
+    assert.equal(hex(keccak256(Buffer.from('abc'))), '4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45');
+    assert.equal(referenceKeccak256(Buffer.from('abc')), '4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45');
+  });
+
+  it('matches the BigInt reference around the 136-byte rate and over several blocks', () => {
+    for (const length of [1, 31, 32, 40, 41, 133, 134, 135, 136, 137, 271, 272, 273, 1000]) {
+      const input = bytesOf(length, length);
+      assert.equal(hex(keccak256(input)), referenceKeccak256(input), `length ${length}`);
+    }
+    const out = new Uint8Array(32);
+    assert.equal(hex(keccak256Into(bytesOf(137, 1), out)), referenceKeccak256(bytesOf(137, 1)));
+    assert.equal(hex(keccak256(bytesOf(137, 1))), hex(out), 'the reused state leaks nothing between calls');
+  });
+
+  const EIP55_VECTORS = [
+    '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed',
+    '0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359',
+    '0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB',
+    '0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb',
+    '0x52908400098527886E0F7030069857D2E4169EE7',
+    '0x8617E340B3D01FA5F11F306F4090FD50E238070D',
+    '0xde709f2102306220921060314715629080e2fb77',
+    '0x27b1fdb04752bbc536007a920d24acb045561c26',
+  ];
+  const flipCase = (c: string) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase());
+
+  it('validates the EIP-55 vectors and rejects every single-letter case flip', () => {
+    for (const address of EIP55_VECTORS) {
+      assert.ok(eip55Valid(address.slice(2)), address);
+      assert.ok(eip55Valid(address, 2), address);
+      for (let i = 2; i < address.length; i++) {
+        if (/[0-9]/.test(address[i] ?? '')) continue;
+        const flipped = address.slice(0, i) + flipCase(address[i] ?? '') + address.slice(i + 1);
+        assert.ok(!eip55Valid(flipped.slice(2)), flipped);
+      }
+    }
+  });
+
+  it('masks checksummed and single-case addresses, not mixed-case ones with a bad checksum', () => {
+    const mixed = EIP55_VECTORS.slice(0, 4);
+    const broken = mixed.map((a) => {
+      const letter = a.slice(2).search(/[a-f]/i) + 2;
+      return a.slice(0, letter) + flipCase(a[letter] ?? '') + a.slice(letter + 1);
+    });
+    const lines = [...mixed, ...broken, mixed[0]?.toLowerCase(), mixed[1]?.toUpperCase().replace('0X', '0x')];
+    const output = maskBuffer(Buffer.from(lines.map((a) => `to ${a}\n`).join(''))).output.toString();
+    assert.equal(output, [...mixed.map(() => '[CRYPTO]'), ...broken, '[CRYPTO]', '[CRYPTO]'].map((a) => `to ${a}\n`).join(''));
   });
 });

@@ -3,7 +3,7 @@
  * favour clarity over speed. Inputs are the candidate's characters with separators removed.
  */
 import { createHash } from 'node:crypto';
-import { keccak256 } from './keccak.js';
+import { keccak256Into } from './keccak.js';
 
 const digitAt = (text: string, index: number): number => text.charCodeAt(index) - 48;
 
@@ -109,15 +109,28 @@ export function bech32Valid(address: string): boolean {
   return checksum === (witnessVersion === 0 ? 1 : 0x2bc830a3);
 }
 
-/** EIP-55: each hex letter is upper-case iff the matching nibble of keccak256(lower-case hex) ≥ 8. */
-export function eip55Valid(hex40: string): boolean {
-  const lower = hex40.toLowerCase();
-  const hash = keccak256(Buffer.from(lower, 'latin1'));
+const eip55Lower = new Uint8Array(40);
+const eip55Hash = new Uint8Array(32);
+
+/**
+ * EIP-55: each hex letter is upper-case iff the matching nibble of keccak256(lower-case hex) ≥ 8.
+ * Checks the 40 hex digits of `text` from `start` (the rest of `text`, which must be 40 long).
+ * Allocates nothing and has no data-dependent branches: output can be nothing but addresses.
+ */
+export function eip55Valid(text: string, start = 0): boolean {
+  if (text.length - start !== 40) return false;
+  // Hex digits are 0x30-0x39, 0x41-0x46 (A-F), 0x61-0x66 (a-f): bit 0x40 marks a letter, 0x20 lower case.
   for (let i = 0; i < 40; i++) {
-    const char = hex40[i] ?? '';
-    if (char >= '0' && char <= '9') continue;
-    const nibble = ((hash[i >> 1] ?? 0) >> (i % 2 === 0 ? 4 : 0)) & 0xf;
-    if ((nibble >= 8) !== (char !== (lower[i] ?? ''))) return false;
+    const code = text.charCodeAt(start + i);
+    eip55Lower[i] = code | ((code & 0x40) >> 1);
   }
-  return true;
+  keccak256Into(eip55Lower, eip55Hash);
+  let mismatches = 0;
+  for (let i = 0; i < 40; i++) {
+    const code = text.charCodeAt(start + i);
+    const upper = (code >> 6) & ~(code >> 5) & 1;
+    const hashBit = (eip55Hash[i >> 1]! >> ((i & 1) === 0 ? 7 : 3)) & 1; // the nibble is ≥ 8
+    mismatches |= ((code >> 6) & 1) & (upper ^ hashBit);
+  }
+  return mismatches === 0;
 }

@@ -11,8 +11,16 @@ const ETHEREUM = anchoredRegex(/0x(?<=(?<![\w-])..)[0-9a-fA-F]{40}(?![\w-])/y, '
 
 /** All-lower or all-upper addresses carry no checksum; mixed case must satisfy EIP-55. */
 function ethereumValid(address: string): boolean {
-  const hex = address.slice(2);
-  return hex === hex.toLowerCase() || hex === hex.toUpperCase() || eip55Valid(hex);
+  // One scan, no string copies, no data-dependent branches (output can be nothing but addresses):
+  // in hex digits, bit 0x40 marks a letter and 0x20 a lower-case one.
+  let lower = 0;
+  let upper = 0;
+  for (let i = 2; i < address.length; i++) {
+    const code = address.charCodeAt(i);
+    lower |= (code >> 6) & (code >> 5);
+    upper |= (code >> 6) & ~(code >> 5);
+  }
+  return (lower & upper & 1) === 0 || eip55Valid(address, 2);
 }
 
 const FAMILIES: [AnchoredRegex, (address: string) => boolean][] = [
