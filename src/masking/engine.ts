@@ -7,7 +7,8 @@
  * Guarantee: without detector failures, any split of the input into chunks produces exactly the
  * same output bytes and metrics as a single chunk.
  */
-import { BUILT_IN_DETECTORS, createCustomDetector } from './detectors/index.js';
+import { ColumnTracker } from './columns.js';
+import { BUILT_IN_COLUMN_RULES, BUILT_IN_DETECTORS, createCustomDetector } from './detectors/index.js';
 import { resolveEntityTypes } from './entity-types.js';
 import { MAX_PIECE_BYTES, pieceEnd } from './pieces.js';
 import { PrivateKeyTracker, type KeyRange } from './private-key.js';
@@ -24,6 +25,7 @@ export class MaskingStream {
   private readonly labels: ReadonlyMap<string, string>;
   private readonly mode: MaskingMode;
   private readonly keys: PrivateKeyTracker | undefined;
+  private readonly columns: ColumnTracker | undefined;
   private readonly counts: DataMaskingMetrics = { err_count: 0, info_types: {}, total_redact_count: 0, transformed_bytes: 0 };
   /** Start of the current line (or of its next piece), not yet scanned. */
   private pending = '';
@@ -48,6 +50,8 @@ export class MaskingStream {
     this.labels = labels;
     this.detectors = [...BUILT_IN_DETECTORS, ...custom, ...extra].filter((d) => d.entityTypes.some((t) => wanted.has(t)));
     this.keys = wanted.has(PRIVATE_KEY) ? new PrivateKeyTracker() : undefined;
+    const columnRules = BUILT_IN_COLUMN_RULES.filter((rule) => wanted.has(rule.entityType));
+    this.columns = columnRules.length > 0 ? new ColumnTracker(columnRules) : undefined;
     this.mode = options.mode ?? 'strict';
     this.onFinding = options.onFinding;
   }
@@ -117,6 +121,11 @@ export class MaskingStream {
       } catch {
         failures++;
       }
+    }
+    try {
+      this.columns?.scan(text, emit);
+    } catch {
+      failures++;
     }
     if (failures > 0) {
       this.counts.err_count += failures;

@@ -19,6 +19,19 @@ export interface Detector {
   find(text: string, emit: Emit, wanted: ReadonlySet<string>): void;
 }
 
+/**
+ * A labelled value that may also sit in a table column under its label (see ../columns.ts):
+ * `labels` (a regex alternation, any case) must match the whole header cell, `value` the whole
+ * (trimmed, unquoted) cell.
+ */
+export interface ColumnRule {
+  readonly entityType: string;
+  readonly labels: string;
+  readonly value: RegExp;
+  /** Check digits or ranges, given the cell's value. */
+  readonly valid?: (value: string) => boolean;
+}
+
 /** A custom entity type as stored on a data-masking rule (`custom_entity_types`). */
 export interface CustomEntityType {
   name: string;

@@ -19,6 +19,8 @@ export interface Candidates {
   readonly plusSigns: number[];
   /** Three digits, one of ` .-`, four or more digits: the exchange of a North American PHONE_NUMBER. */
   readonly phoneExchanges: number[];
+  /** A '(' before exactly two digits and a ')': the area code of a Brazilian PHONE_NUMBER. */
+  readonly areaCodesInParentheses: number[];
   /**
    * Token-start digit runs, by the run's length and the digits from there on, counting runs joined
    * by single ' ' or '-': 4+ and 13+ (a card), 2 or 15+ and 15+ (an IMEI), 3 and 9+ (an SSN).
@@ -40,7 +42,10 @@ export interface Candidates {
   readonly ibanStarts: number[];
   /** Start of a token that may have a credential prefix (AKIA, ASIA, AIza, gh?_, github_pat_, xox, eyJ). */
   readonly credentialStarts: number[];
-  /** Start of a token that may begin a label of the detector named (any case). */
+  /**
+   * Start of a token that may begin a label of the detector named (any case); for cookieLabels
+   * also the char after a backslash escape's letter that starts a token (`\nCookie`).
+   */
   readonly dateOfBirthLabels: number[];
   readonly ssnLabels: number[];
   readonly cpfLabels: number[];
@@ -71,6 +76,7 @@ const DOT = code('.');
 const DASH = code('-');
 const SPACE = code(' ');
 const NEWLINE = code('\n');
+const CLOSE_PARENTHESIS = code(')');
 const ZERO = code('0');
 const ONE = code('1');
 const THREE = code('3');
@@ -116,6 +122,7 @@ allowPrefixes('passportLabels', ['pas'], true);
 allowPrefixes('awsSecretLabels', ['aws'], true);
 allowPrefixes('cookieLabels', ['coo', 'set'], true);
 allowPrefixes('urlStarts', ['www']);
+const COOKIE_LABELS = 1 << PREFIXED_LISTS.indexOf('cookieLabels');
 
 const MIN_GROUPED_DIGITS = 9; // an SSN; cards and IMEIs have more
 const MIN_LONG_TOKEN = 14; // a segwit address; a VIN has 17 chars, a legacy address 26+, an Ethereum one 42
@@ -136,6 +143,7 @@ const emptyLists = (): Candidates => ({
   atSigns: [],
   plusSigns: [],
   phoneExchanges: [],
+  areaCodesInParentheses: [],
   cardStarts: [],
   imeiStarts: [],
   ssnStarts: [],
@@ -244,7 +252,31 @@ function findCandidates(text: string): Candidates {
     }
   }
   if (groupDigits >= MIN_GROUPED_DIGITS) digitGroup(bytes, groupStart, groupEnd, groupDigits, found);
+  rareShapes(text, bytes, found);
   return found;
+}
+
+/**
+ * Shapes led by a char too rare to cost a test in the loop above, found by searching for it:
+ * a Brazilian area code `(dd)`, and a cookie label right after a backslash escape's letter (an
+ * escaped dump, `…\r\nCookie: …`, where the letter and the label make one token).
+ */
+function rareShapes(text: string, bytes: Uint8Array, found: Candidates): void {
+  for (let at = text.indexOf('('); at !== -1; at = text.indexOf('(', at + 1)) {
+    if (isDigit(bytes, at + 1) && isDigit(bytes, at + 2) && bytes[at + 3] === CLOSE_PARENTHESIS) found.areaCodesInParentheses.push(at);
+  }
+  let escaped: number[] | undefined;
+  for (let at = text.indexOf('\\'); at !== -1; at = text.indexOf('\\', at + 1)) {
+    const label = at + 2;
+    if (((CLASSES[bytes[at + 1] ?? 0] ?? 0) & TOKEN) === 0) continue;
+    const prefix = (FIRST[bytes[label] ?? 0] ?? 0) & (SECOND[bytes[label + 1] ?? 0] ?? 0) & (THIRD[bytes[label + 2] ?? 0] ?? 0);
+    if ((prefix & COOKIE_LABELS) !== 0) (escaped ??= []).push(label);
+  }
+  if (escaped !== undefined) {
+    const merged = [...found.cookieLabels, ...escaped].sort((a, b) => a - b);
+    found.cookieLabels.length = 0;
+    found.cookieLabels.push(...merged);
+  }
 }
 
 const isDigit = (bytes: Uint8Array, index: number): boolean => ((CLASSES[bytes[index] ?? 0] ?? 0) & DIGIT) !== 0;

@@ -17,6 +17,10 @@ const NANP = anchoredRegex(
   /[2-9]\d\d[ .-]\d\d\d\d(?![\w-]|\.\d)(?<=(?<![\w+.-])((?:\+?1[ .-]?)?(?:\([2-9]\d\d\) ?|[2-9]\d\d[ .-]))[2-9]\d\d[ .-]\d\d\d\d)/y,
   'phoneExchanges',
 );
+// Brazilian numbers written the national way: a two-digit area code in parentheses, then a
+// landline (2-5 and seven digits) or mobile (9 and eight) number split before its last four
+// digits: "(11) 3355-7821", "(21) 98877-1122".
+const BRAZIL = anchoredRegex(/\((?<!\w\()[1-9][1-9]\) ?(?:9\d{4}|[2-5]\d{3})[ -]\d{4}(?![\w-]|\.\d)/y, 'areaCodesInParentheses');
 // International numbers need a leading '+'. Each `(?:[ .-]?\d)` step consumes exactly one digit,
 // so the repetition has a single parse.
 const INTERNATIONAL = anchoredRegex(/\+(?<![\w+]\+)[1-9]\d{0,2}(?:[ .-]?\d){6,13}(?![\w-]|\.\d)/y, 'plusSigns');
@@ -29,6 +33,7 @@ export const contactDetector: Detector = {
     }
     if (!wanted.has('PHONE_NUMBER')) return;
     forEachAnchoredMatch(NANP, text, (m) => emit(m.index - (m[1] ?? '').length, m.index + m[0].length, 'PHONE_NUMBER'));
+    forEachAnchoredMatch(BRAZIL, text, (m) => emit(m.index, m.index + m[0].length, 'PHONE_NUMBER'));
     forEachAnchoredMatch(INTERNATIONAL, text, (m) => {
       const digits = m[0].replace(/\D/g, '').length;
       if (digits >= 8 && digits <= 15) emit(m.index, m.index + m[0].length, 'PHONE_NUMBER');

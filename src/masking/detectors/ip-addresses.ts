@@ -9,6 +9,15 @@ const IPV4 = anchoredRegex(new RegExp(`(?<![\\w.])(?:${OCTET}\\.){3}${OCTET}(?![
 const IPV4_EXACT = new RegExp(`^(?:${OCTET}\\.){3}${OCTET}$`);
 // "version 1.2.3.4", "\"version\": \"1.2.3.4\"", "release=1.2.3.4", "build 1.2.3.4".
 const VERSION_LABEL = /(?:version|ver|release|build|firmware|fw)["']?[ \t]{0,3}[:=]?[ \t]{0,3}["']?$/i;
+// The browser tokens of a user agent: "Chrome/124.0.0.0" (reduced user agents end in .0.0.0).
+const BROWSER_TOKEN = /(?<![\w-])(?:chrome|chromium|crios|edg[a-z]{0,3}|opr|firefox|fxios|yabrowser|samsungbrowser)\/$/i;
+const SLASH = 47;
+const DASH = 45;
+/** A dotted quad carrying a pre-release or build suffix ("11.3.244.8-node.19", "1.2.3.4-rc1") is a version. */
+const versionSuffixAt = (text: string, end: number): boolean => {
+  const next = text.charCodeAt(end + 1) | 32; // lower-cased if a letter
+  return text.charCodeAt(end) === DASH && next >= 97 && next <= 122;
+};
 
 // Every IPv6 address has '::' or (uncompressed) ':h:h:h:' (times like 10:11:12 have too few
 // colons). From such a hint the code walks back to the token start and takes the bounded run of
@@ -42,7 +51,10 @@ export const ipAddressDetector: Detector = {
     forEachAnchoredMatch(IPV4, text, (m) => {
       const lineStart = text.lastIndexOf('\n', m.index) + 1;
       const before = text.slice(Math.max(lineStart, m.index - 16), m.index);
-      if (!VERSION_LABEL.test(before)) emit(m.index, m.index + m[0].length, 'IP_ADDRESS');
+      const end = m.index + m[0].length;
+      if (VERSION_LABEL.test(before) || versionSuffixAt(text, end)) return;
+      if (text.charCodeAt(m.index - 1) === SLASH && BROWSER_TOKEN.test(before)) return;
+      emit(m.index, end, 'IP_ADDRESS');
     });
     // The previous hint and its run start: a walk back that reaches it reuses it, so hex runs
     // full of '::' cost linear time.

@@ -48,14 +48,18 @@ export function forEachAnchoredMatch({ regex, startsAt }: AnchoredRegex, text: s
   }
 }
 
+const BLANKS = 40;
+
 /**
  * Label prefix for values recognised only next to a key such as `dob`, `ssn` or `passport`
- * (`dob: …`, `"dob":"…"`, `dob=…`, `DOB …`). Every optional part is bounded ({0,3}) so two
- * adjacent optional runs of blanks cannot backtrack more than a constant.
+ * (`dob: …`, `"dob":"…"`, `dob=…`, `DOB …`, and aligned output: psql's expanded
+ * `dob            | …`, a report's `DOB:            …`). Every optional part is bounded: the
+ * blanks before a separator can only end at it, so the two runs of blanks backtrack at most a
+ * constant (BLANKS) before the value, which never starts with a blank, is tried.
  */
 export const labelPrefix = (labels: string): string =>
   // The look-behind rejects a label that is the tail of a longer word, so a match starts a token.
-  `(?:${labels})(?<![\\w-](?:${labels}))["']?[ \\t]{0,3}[:=#]?[ \\t]{0,3}["']?`;
+  `(?:${labels})(?<![\\w-](?:${labels}))["']?(?:[ \\t]{0,${BLANKS}}[:=#|])?[ \\t]{0,${BLANKS}}["']?`;
 
 /** Offset of the value in a labelled match: the value is always the last capture, at the end. */
 export const valueStart = (match: RegExpExecArray, value: string): number => match.index + match[0].length - value.length;

@@ -3,7 +3,7 @@
  * GCP API keys, GitHub tokens, Slack tokens and JWTs. PEM private keys span lines and are handled
  * by ../private-key.ts.
  */
-import type { Detector } from '../types.js';
+import type { ColumnRule, Detector } from '../types.js';
 import { anchoredRegex, forEachAnchoredMatch, labelPrefix, valueStart } from './regex-scan.js';
 
 // Each alternative starts with a distinct literal prefix followed by a look-behind that the
@@ -12,10 +12,17 @@ const TOKEN = anchoredRegex(
   /(?:((?:AKIA|ASIA)(?<![\w-]....)[A-Z0-9]{16})|(AIza(?<![\w-]....)[\w-]{35})|(gh[pousr]_(?<![\w-]....)[A-Za-z0-9]{36,251}|github_pat_(?<![\w-].{11})\w{22,255})|(xox[abposr]-(?<![\w-].{5})[A-Za-z0-9-]{10,250})|(eyJ(?<![\w-]...)[\w-]{2,4096}\.eyJ[\w-]{2,4096}\.[\w-]{0,4096}))(?![\w-])/y,
   'credentialStarts',
 );
+const AWS_SECRET_LABELS = 'aws_secret_access_key|aws[ _-]secret(?:[ _-]key)?';
 const AWS_SECRET_LABELLED = anchoredRegex(
-  new RegExp(`${labelPrefix('aws_secret_access_key|aws[ _-]secret(?:[ _-]key)?')}([A-Za-z0-9/+]{40})(?![\\w/+])`, 'iy'),
+  new RegExp(`${labelPrefix(AWS_SECRET_LABELS)}([A-Za-z0-9/+]{40})(?![\\w/+])`, 'iy'),
   'awsSecretLabels',
 );
+/** A secret key in a column headed by the label (../columns.ts). */
+export const AWS_SECRET_COLUMN: ColumnRule = {
+  entityType: 'AWS_CREDENTIALS',
+  labels: AWS_SECRET_LABELS,
+  value: /^[A-Za-z0-9/+]{40}$/,
+};
 
 const TYPES = ['AWS_CREDENTIALS', 'GCP_API_KEY', 'GITHUB_TOKEN', 'SLACK_TOKEN', 'JSON_WEB_TOKEN'] as const;
 

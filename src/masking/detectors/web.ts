@@ -6,10 +6,11 @@
 import type { Detector } from '../types.js';
 import { anchoredRegex, forEachAnchoredMatch } from './regex-scan.js';
 
-// Starts at '://' or 'www.'; a look-behind captures the scheme, token start included. Then one
+// Starts at '://' or 'www.'; a look-behind captures the scheme, token start included (a '+' may
+// come before it: a user agent's "+http://…", a compound scheme's "git+https://…"). Then one
 // bounded run of URL chars: stops at blanks, quotes, brackets and ',' (CSV). Linear.
 const URL_CANDIDATE = anchoredRegex(
-  /(?::\/\/(?<=(?<![\w+.-])(https?|ftps?|wss?|s3|gs|postgres(?:ql)?|mysql|mongodb(?:\+srv)?|redis|amqps?):\/\/)|www\.(?<![\w+.-]www\.))[^\s"'<>`,|\\]{3,2048}/y,
+  /(?::\/\/(?<=(?<![\w.-])(https?|ftps?|wss?|s3|gs|postgres(?:ql)?|mysql|mongodb(?:\+srv)?|redis|amqps?):\/\/)|www\.(?<![\w+.-]www\.))[^\s"'<>`,|\\]{3,2048}/y,
   'urlStarts',
 );
 const TRAILING_PUNCTUATION = /[.;:!?*]+$/;
@@ -26,8 +27,13 @@ function trimUrl(url: string): string {
   return trimmed;
 }
 
-// The value runs to the end of the line or a closing quote; blanks around ':' are bounded.
-const COOKIE = anchoredRegex(/(?<![\w-])(?:set-)?cookie["']?[ \t]{0,3}:[ \t]{0,3}["']?([^\r\n"']{1,4096})/iy, 'cookieLabels');
+// A header (`Cookie: …`, also inside an escaped dump such as `…\r\nCookie: …`) or a key
+// (`"cookie":"…"`, `cookie="…"`). The value runs to the end of the line, a closing quote or a
+// backslash (none of which a cookie may contain); blanks around the separator are bounded.
+const COOKIE = anchoredRegex(
+  /(?<![\w-](?<!\\[nrt]))(?:set-)?cookie["']?[ \t]{0,3}([:=])[ \t]{0,3}["']?([^\r\n"'\\]{1,4096})/iy,
+  'cookieLabels',
+);
 
 export const webDetector: Detector = {
   entityTypes: ['URL', 'STORAGE_SIGNED_URL', 'HTTP_COOKIE'],
@@ -43,9 +49,10 @@ export const webDetector: Detector = {
     }
     if (wanted.has('HTTP_COOKIE')) {
       forEachAnchoredMatch(COOKIE, text, (m) => {
-        const value = (m[1] ?? '').trimEnd();
-        const start = m.index + m[0].length - (m[1] ?? '').length;
-        if (value.length > 0) emit(start, start + value.length, 'HTTP_COOKIE');
+        const value = (m[2] ?? '').trimEnd();
+        const start = m.index + m[0].length - (m[2] ?? '').length;
+        // After `cookie=` only name=value pairs count: `cookie=-` or `cookie=true` is a flag.
+        if (value.length > 0 && (m[1] === ':' || value.includes('='))) emit(start, start + value.length, 'HTTP_COOKIE');
       });
     }
   },
