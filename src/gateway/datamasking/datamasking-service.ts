@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { BadRequestError, ConflictError, NotFoundError } from '../../errors.js';
 import { createMaskingStream, resolveEntityTypes, BUILT_IN_ENTITY_TYPES, type CustomEntityType, type MaskingOptions } from '../../masking/index.js';
 import type { ConnectionRecord } from '../connections/connection-types.js';
+import { createTtlCache, LOOKUP_CACHE_TTL_MS } from '../ttl-cache.js';
 import type { DataMaskingStore } from './datamasking-store.js';
 import type {
   DataMaskingRule,
@@ -82,6 +83,23 @@ export interface DataMaskingServiceDeps {
 }
 
 export function createDataMaskingService(deps: DataMaskingServiceDeps) {
+  // Read on every exec: cached like connections (a change through another gateway applies
+  // within the TTL; through this one, at once).
+  const recent = createTtlCache<MaskingOptions | null>(LOOKUP_CACHE_TTL_MS, 1000);
+
+  /** `redact_types` plus every rule that applies to the connection; undefined when nothing does. */
+  async function resolveMasking(connection: ConnectionRecord): Promise<MaskingOptions | undefined> {
+    const rules = await deps.store.rulesForConnection(connection.id, connection.attributes);
+    const entityTypes = new Set(connection.redactTypes);
+    const custom = new Map<string, CustomEntityType>();
+    for (const rule of rules) {
+      for (const entry of rule.supportedEntityTypes) for (const type of entry.entity_types) entityTypes.add(type);
+      for (const entry of rule.customEntityTypes) if (!custom.has(entry.name)) custom.set(entry.name, entry);
+    }
+    if (entityTypes.size === 0 && custom.size === 0) return undefined;
+    return { entityTypes: [...entityTypes], customEntityTypes: [...custom.values()], mode: deps.mode };
+  }
+
   async function checkConnections(ids: string[]): Promise<string[]> {
     const unique = [...new Set(ids)];
     const existing = await deps.store.existingConnectionIds(unique);
@@ -121,6 +139,7 @@ export function createDataMaskingService(deps: DataMaskingServiceDeps) {
     async create(request: DataMaskingRuleRequest): Promise<DataMaskingRule> {
       const rule = await toWrite(randomUUID(), request);
       if (!(await deps.store.create(rule))) throw new ConflictError('resource already exists');
+      recent.clear();
       return get(rule.id);
     },
 
@@ -130,11 +149,13 @@ export function createDataMaskingService(deps: DataMaskingServiceDeps) {
       if (!existing) throw new NotFoundError('resource not found');
       const rule = await toWrite(existing.id, request);
       if (!(await deps.store.update({ ...rule, name: existing.name }))) throw new NotFoundError('resource not found');
+      recent.clear();
       return get(existing.id);
     },
 
     async delete(id: string): Promise<void> {
       if (!UUID.test(id) || !(await deps.store.delete(id))) throw new NotFoundError('resource not found');
+      recent.clear();
     },
 
     /** Replaces a connection's bindings (active and inactive) with the request's. */
@@ -153,23 +174,18 @@ export function createDataMaskingService(deps: DataMaskingServiceDeps) {
         connection.id,
         [...byRule].map(([ruleId, status]) => ({ ruleId, status })),
       );
+      recent.clear();
       return bindings.map((b) => ({ id: b.id, rule_id: b.ruleId, connection_id: b.connectionId, status: b.status }));
     },
 
-    /**
-     * What masks a session's output on this connection: its `redact_types` plus every rule that
-     * applies to it. Undefined when nothing does.
-     */
+    /** What masks a session's output on this connection, undefined when nothing does. */
     async maskingFor(connection: ConnectionRecord): Promise<MaskingOptions | undefined> {
-      const rules = await deps.store.rulesForConnection(connection.id, connection.attributes);
-      const entityTypes = new Set(connection.redactTypes);
-      const custom = new Map<string, CustomEntityType>();
-      for (const rule of rules) {
-        for (const entry of rule.supportedEntityTypes) for (const type of entry.entity_types) entityTypes.add(type);
-        for (const entry of rule.customEntityTypes) if (!custom.has(entry.name)) custom.set(entry.name, entry);
-      }
-      if (entityTypes.size === 0 && custom.size === 0) return undefined;
-      return { entityTypes: [...entityTypes], customEntityTypes: [...custom.values()], mode: deps.mode };
+      const key = JSON.stringify([connection.id, connection.attributes, connection.redactTypes]);
+      const cached = recent.get(key);
+      if (cached !== undefined) return cached ?? undefined;
+      const masking = await resolveMasking(connection);
+      recent.set(key, masking ?? null);
+      return masking;
     },
   };
 }

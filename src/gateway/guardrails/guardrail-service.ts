@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { BadRequestError, ConflictError, NotFoundError } from '../../errors.js';
 import { compileGuardrails, GuardrailRuleError, validateRuleSet, type CompiledGuardrails } from '../../guardrails/index.js';
 import type { ConnectionRecord } from '../connections/connection-types.js';
+import { createTtlCache, LOOKUP_CACHE_TTL_MS } from '../ttl-cache.js';
 import type { GuardrailStore, GuardrailWrite } from './guardrail-store.js';
 import type { Guardrail, GuardrailRecord, GuardrailRequest } from './guardrail-types.js';
 
@@ -50,6 +51,22 @@ export interface GuardrailServiceDeps {
 
 export function createGuardrailService(deps: GuardrailServiceDeps) {
   const compiled = new Map<string, CompiledGuardrails>();
+  // Read on every exec: cached like connections (a change through another gateway applies
+  // within the TTL; through this one, at once).
+  const recent = createTtlCache<CompiledGuardrails | null>(LOOKUP_CACHE_TTL_MS, 1000);
+
+  async function resolveGuardrails(connection: ConnectionRecord): Promise<CompiledGuardrails | undefined> {
+    const rules = await deps.store.rulesForConnection(connection.id, connection.attributes);
+    if (rules.length === 0) return undefined;
+    const key = rules.map((r) => `${r.id}@${r.updatedAt.getTime()}`).join(',');
+    let guardrails = compiled.get(key);
+    if (!guardrails) {
+      guardrails = compileGuardrails(rules.map((r) => ({ name: r.name, input: r.input, output: r.output })));
+      if (compiled.size >= COMPILED_CACHE_ENTRIES) compiled.delete(compiled.keys().next().value!);
+      compiled.set(key, guardrails);
+    }
+    return guardrails.hasInputRules || guardrails.hasOutputRules ? guardrails : undefined;
+  }
 
   async function get(id: string): Promise<Guardrail> {
     const rule = UUID.test(id) ? await deps.store.find(id) : undefined;
@@ -67,6 +84,7 @@ export function createGuardrailService(deps: GuardrailServiceDeps) {
     async create(request: GuardrailRequest): Promise<Guardrail> {
       const rule = toWrite(randomUUID(), request);
       if ((await deps.store.create(rule)) === 'conflict') throw new ConflictError('resource already exists');
+      recent.clear();
       return get(rule.id);
     },
 
@@ -75,25 +93,23 @@ export function createGuardrailService(deps: GuardrailServiceDeps) {
       const outcome = await deps.store.update(toWrite(id.toLowerCase(), request));
       if (outcome === 'conflict') throw new ConflictError('resource already exists');
       if (!outcome) throw new NotFoundError('resource not found');
+      recent.clear();
       return get(id);
     },
 
     async delete(id: string): Promise<void> {
       if (!UUID.test(id) || !(await deps.store.delete(id))) throw new NotFoundError('resource not found');
+      recent.clear();
     },
 
     /** The guard rails a session on this connection must pass, or undefined when it has none. */
     async guardrailsFor(connection: ConnectionRecord): Promise<CompiledGuardrails | undefined> {
-      const rules = await deps.store.rulesForConnection(connection.id, connection.attributes);
-      if (rules.length === 0) return undefined;
-      const key = rules.map((r) => `${r.id}@${r.updatedAt.getTime()}`).join(',');
-      let guardrails = compiled.get(key);
-      if (!guardrails) {
-        guardrails = compileGuardrails(rules.map((r) => ({ name: r.name, input: r.input, output: r.output })));
-        if (compiled.size >= COMPILED_CACHE_ENTRIES) compiled.delete(compiled.keys().next().value!);
-        compiled.set(key, guardrails);
-      }
-      return guardrails.hasInputRules || guardrails.hasOutputRules ? guardrails : undefined;
+      const key = JSON.stringify([connection.id, connection.attributes, connection.guardrailRules]);
+      const cached = recent.get(key);
+      if (cached !== undefined) return cached ?? undefined;
+      const guardrails = await resolveGuardrails(connection);
+      recent.set(key, guardrails ?? null);
+      return guardrails;
     },
   };
 }
