@@ -92,6 +92,11 @@ export class ProcessRunner {
   }
 
   /** Writes stdin; answers false when the caller should wait for `drain` on `stdinDrain`. */
+  /** Ends the session without starting anything (a check before the start failed). */
+  refuse(error: string): void {
+    this.finish({ exit_code: AGENT_FAILURE_EXIT_CODE, error });
+  }
+
   writeStdin(data: Buffer): boolean {
     const stdin = this.child?.stdin;
     if (!stdin || stdin.destroyed) return true;

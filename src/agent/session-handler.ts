@@ -1,12 +1,36 @@
 import * as grpc from '@grpc/grpc-js';
+import net from 'node:net';
 import type { Logger } from '../log.js';
 import {
   METADATA_SESSION_ID,
   type AgentSessionStream,
   type AgentTransportClientApi,
+  type ExecSpec,
   type GatewaySessionMessage,
 } from '../wire/transport.js';
 import { ProcessRunner } from './process-runner.js';
+
+const REACHABILITY_TIMEOUT_MS = 5000;
+
+/** Dials `host:port` once; the reference's message when it cannot be reached, else undefined. */
+function checkReachable(address: string): Promise<string | undefined> {
+  const separator = address.lastIndexOf(':');
+  const host = address.slice(0, separator).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(address.slice(separator + 1));
+  return new Promise((resolve) => {
+    const fail = (reason: string) => {
+      socket.destroy();
+      resolve(`failed connecting to remote host=${host}, port=${port}, reason=${reason}`);
+    };
+    const socket = net.connect({ host, port, timeout: REACHABILITY_TIMEOUT_MS });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(undefined);
+    });
+    socket.once('timeout', () => fail(`no answer within ${REACHABILITY_TIMEOUT_MS / 1000}s`));
+    socket.once('error', (error) => fail(error.message));
+  });
+}
 
 export interface SessionHandle {
   kill(reason: string): void;
@@ -61,6 +85,12 @@ export function serveSession(
   });
   stream.on('drain', () => runner.resumeOutput());
 
+  function start(spec: ExecSpec): void {
+    runner.start(spec);
+    if (spec.stdin?.length) runner.writeStdin(spec.stdin);
+    if (spec.stdin_complete) runner.endStdin();
+  }
+
   stream.on('data', (message: GatewaySessionMessage) => {
     switch (message.kind) {
       case 'spec': {
@@ -68,9 +98,17 @@ export function serveSession(
         sessionId = spec.session_id || sessionId;
         resolveClaimed(sessionId);
         log.debug({ sessionId, command: spec.command?.[0] }, 'session started');
-        runner.start(spec);
-        if (spec.stdin?.length) runner.writeStdin(spec.stdin);
-        if (spec.stdin_complete) runner.endStdin();
+        if (!spec.reachability_check) {
+          start(spec);
+          break;
+        }
+        // Stdin and kill messages wait (gRPC flow control) until the server is known reachable.
+        stream.pause();
+        void checkReachable(spec.reachability_check).then((failure) => {
+          if (failure) runner.refuse(failure);
+          else start(spec);
+          stream.resume();
+        });
         break;
       }
       case 'stdin':

@@ -61,6 +61,8 @@ export interface ExecSpec {
   stdin?: Buffer;
   stdin_complete?: boolean;
   session_id?: string;
+  /** `host:port` the agent must reach before it starts the command (database connections). */
+  reachability_check?: string;
 }
 
 export type GatewaySessionMessage =

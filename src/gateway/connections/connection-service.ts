@@ -6,6 +6,7 @@ import type { AccessControl } from '../plugins/access-control.js';
 import type { Sealer } from '../secrets/sealer.js';
 import { createTtlCache, LOOKUP_CACHE_TTL_MS } from '../ttl-cache.js';
 import type { ConnectionStore } from './connection-store.js';
+import { defaultDatabaseCommand } from './database-exec.js';
 import type { Connection, ConnectionInput, ConnectionRecord, ConnectionWrite } from './connection-types.js';
 
 /** What GET shows in place of every secret value; sending it back keeps the stored value. */
@@ -137,7 +138,7 @@ export function createConnectionService(deps: {
       name: input.name,
       type: input.type,
       subtype: input.subtype ?? '',
-      command: input.command ?? [],
+      command: input.command?.length ? input.command : (defaultDatabaseCommand(input.type, input.subtype) ?? []),
       secretSealed: sealSecrets(secrets),
       agentId: input.agent_id,
       tags: input.tags ?? [],

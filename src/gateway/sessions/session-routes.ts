@@ -156,6 +156,23 @@ export function registerSessionRoutes(app: App, sessions: SessionService): void 
     },
   );
 
+  app.get(
+    '/api/connections/:nameOrID/test',
+    {
+      // Auditors run nothing, a login test included (the reference lets any signed-in user).
+      config: { role: 'standard' },
+      schema: {
+        tags: ['Connections'],
+        summary: 'Test Connection',
+        description:
+          'Runs `SELECT 1` through the connection\'s database client on its agent (recorded as a session labelled gatehouse.connection_test): 200 when the agent reaches the server and logs in, else 400 with the reason.',
+        params: Type.Object({ nameOrID: Type.String() }),
+        response: { 200: Type.Object({ success: Type.Boolean() }), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => sessions.testConnection(identityOf(request), request.params.nameOrID),
+  );
+
   app.post(
     '/api/sessions/:session_id/kill',
     { config: { role: 'standard' }, schema: { tags, summary: 'Kill Session', params: SessionParams, response: { 204: Type.Null(), ...errorResponses(401, 404) } } },

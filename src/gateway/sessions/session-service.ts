@@ -5,6 +5,7 @@ import type { ExecSpec } from '../../wire/transport.js';
 import { sha256Hex } from '../auth/auth-service.js';
 import { isAdmin, isAuditor, type Identity } from '../auth/identity.js';
 import type { ConnectionService } from '../connections/connection-service.js';
+import { isDatabaseConnection, prepareDatabaseExec } from '../connections/database-exec.js';
 import type { ConnectionRecord } from '../connections/connection-types.js';
 import type { Notifier } from '../notifications/notification-types.js';
 import type { ReviewView, TimeWindow } from '../reviews/review-types.js';
@@ -22,6 +23,7 @@ const METADATA_MAX_FIELDS = 20;
 const METADATA_MAX_CHARS = 2500;
 const DOWNLOAD_LINK_TTL_MS = 5 * 60 * 1000;
 const ENV_KEY = /^(envvar|filesystem):([A-Za-z_][A-Za-z0-9_]*)$/;
+const CONNECTION_TEST_MESSAGE_MAX_CHARS = 1000;
 
 export interface SessionServiceDeps {
   sessions: Pick<SessionStore, 'insert' | 'find' | 'readInput' | 'finish' | 'listOwnOpenIds' | 'list' | 'reopenReady'>;
@@ -165,7 +167,15 @@ export function createSessionService(deps: SessionServiceDeps) {
         delete files[prefix + name];
       }
     }
-    return { command: [...connection.command, ...input.clientArgs], env, files };
+    // Only the connection's own command is filled from its secrets: a client argument naming
+    // `$PASS` would otherwise print the password back to the user.
+    const database = prepareDatabaseExec(connection, connection.command, env);
+    return {
+      command: [...(database?.command ?? connection.command), ...input.clientArgs],
+      env,
+      files,
+      ...(database ? { reachability_check: database.reachabilityCheck } : {}),
+    };
   }
 
   /** Closes the session, storing its recording's last segment, in one statement when they share the database. */
@@ -288,9 +298,13 @@ export function createSessionService(deps: SessionServiceDeps) {
     return { filter: new SessionOutputFilter(policy), inputViolations };
   }
 
-  /** Runs a session whose row is stored (or being stored); answers when it ends or after the exec wait (202). */
-  async function launch(identity: Identity, input: RunInput, sessionId: string, rowStored: Promise<unknown>): Promise<Launched> {
+  /**
+   * Runs a session once `storeRow` has stored its row (called only once the spec is built, so a
+   * refused request leaves no row behind); answers when it ends or after the exec wait (202).
+   */
+  async function launch(identity: Identity, input: RunInput, sessionId: string, storeRow: () => Promise<unknown>): Promise<Launched> {
     const spec = buildSpec(input, identity, sessionId);
+    const rowStored = storeRow();
     const policyReady = preparePolicy(input);
     policyReady.catch(() => {}); // the run reports it
     const recorder = new EventWriter(deps.segments, sessionId, { maxBytes: deps.sessionEventsMaxBytes });
@@ -361,7 +375,7 @@ export function createSessionService(deps: SessionServiceDeps) {
         },
       };
     }
-    const { status, body } = await launch(identity, input, sessionId, deps.sessions.insert(newSessionRow(identity, input, sessionId, 'exec')));
+    const { status, body } = await launch(identity, input, sessionId, () => deps.sessions.insert(newSessionRow(identity, input, sessionId, 'exec')));
     return { status, body };
   }
 
@@ -390,12 +404,41 @@ export function createSessionService(deps: SessionServiceDeps) {
     start,
 
     /**
+     * Whether the agent reaches the database and logs in: `SELECT 1` through the connection's own
+     * client, recorded as a session like any run (labelled `gatehouse.connection_test`). Never
+     * held for review: nothing but the login is exercised.
+     */
+    async testConnection(identity: Identity, nameOrId: string): Promise<{ success: true }> {
+      const connection = await deps.connections.find(nameOrId, identity);
+      if (!connection) throw new NotFoundError('connection not found');
+      if (!isDatabaseConnection(connection)) {
+        throw new BadRequestError('connection test failed: only database connections (postgres, mysql) can be tested');
+      }
+      const sessionId = randomUUID();
+      const input: ExecInput = {
+        connection,
+        script: Buffer.from('SELECT 1;\n'),
+        clientArgs: [],
+        envVars: {},
+        labels: { 'gatehouse.connection_test': 'true' },
+        metadata: {},
+        origin: 'api',
+        sessionBatchId: null,
+        correlationId: null,
+      };
+      const { status, body } = await launch(identity, input, sessionId, () => deps.sessions.insert(newSessionRow(identity, input, sessionId, 'exec')));
+      if (status === 200 && body.exit_code === 0) return { success: true };
+      const output = status === 200 ? [...(body.output as Iterable<string>)].join('').trim() : 'no answer within the exec wait';
+      throw new BadRequestError(`connection test failed: ${output.slice(0, CONNECTION_TEST_MESSAGE_MAX_CHARS)}`);
+    },
+
+    /**
      * Runs a session stored earlier and approved since (`ready`), with what was stored for it,
      * as its owner. Answers 409 if it is not ready (already run, or ended).
      */
     async runApproved(owner: Identity, sessionId: string, input: RunInput): Promise<Launched> {
       if (!(await deps.sessions.reopenReady(sessionId))) throw new ConflictError(`the session ${sessionId} is not ready to run`);
-      return launch(owner, input, sessionId, Promise.resolve());
+      return launch(owner, input, sessionId, () => Promise.resolve());
     },
 
     /** The stored script of a session, byte for byte. */
