@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { Db } from '../store/db.js';
 import type { AgentsTable } from '../store/schema.js';
+import { UUID } from '../ids.js';
 
 export type AgentStatus = 'CONNECTED' | 'DISCONNECTED';
 
@@ -13,8 +14,6 @@ export interface AgentRecord {
   lastSeenAt: Date | null;
   createdAt: Date;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const COLUMNS = ['id', 'name', 'mode', 'status', 'metadata', 'last_seen_at', 'created_at'] as const;
 

@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import { isUniqueViolation, type Db } from '../store/db.js';
 import type { ApiKeysTable } from '../store/schema.js';
+import { UUID } from '../ids.js';
 
 export interface ApiKeyRecord {
   id: string;
@@ -27,7 +28,6 @@ export interface NewApiKey extends ApiKeyRecord {
   createdBy: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DETAIL_COLUMNS = [
   'id', 'name', 'user_id', 'user_email', 'user_name', 'groups', 'masked_key', 'created_by', 'created_at', 'revoked_at', 'revoked_by',
   'last_used_at',

@@ -8,6 +8,7 @@ import { createTtlCache, LOOKUP_CACHE_TTL_MS } from '../ttl-cache.js';
 import type { ConnectionStore } from './connection-store.js';
 import { defaultDatabaseCommand } from './database-exec.js';
 import type { Connection, ConnectionInput, ConnectionRecord, ConnectionWrite } from './connection-types.js';
+import { UUID } from '../ids.js';
 
 /** What GET shows in place of every secret value; sending it back keeps the stored value. */
 export const REDACTED_SECRET = '*****';
@@ -15,7 +16,6 @@ export const REDACTED_SECRET = '*****';
 const CONNECTION_TYPES = ['database', 'application', 'custom'];
 const SECRET_KEY = /^(envvar|filesystem):([A-Za-z_][A-Za-z0-9_]*)$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TAG_KEY = /^[a-zA-Z0-9_]+(?:[-./][a-zA-Z0-9_]+)*$/;
 const TAG_VALUE = /^[a-zA-Z0-9\-_+=@/:\s]+$/;
 const MAX_CONNECTION_TAGS = 10;

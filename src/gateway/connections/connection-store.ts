@@ -3,8 +3,7 @@ import type { Db } from '../store/db.js';
 import { toBuffer } from '../store/db.js';
 import type { ConnectionsTable } from '../store/schema.js';
 import type { ConnectionRecord, ConnectionWrite } from './connection-types.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { UUID } from '../ids.js';
 
 type Row = Selectable<ConnectionsTable> & { agent_status: string | null; guardrail_rule_ids: string[] };
 

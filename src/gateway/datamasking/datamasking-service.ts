@@ -11,8 +11,8 @@ import type {
   DataMaskingRuleRecord,
   DataMaskingRuleRequest,
 } from './datamasking-types.js';
+import { UUID } from '../ids.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ENTITY_TYPE = /^[A-Z0-9_]+$/;
 const NAME_MAX_CHARS = 128;
 

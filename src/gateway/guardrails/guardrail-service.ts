@@ -5,8 +5,8 @@ import type { ConnectionRecord } from '../connections/connection-types.js';
 import { createTtlCache, LOOKUP_CACHE_TTL_MS } from '../ttl-cache.js';
 import type { GuardrailStore, GuardrailWrite } from './guardrail-store.js';
 import type { Guardrail, GuardrailRecord, GuardrailRequest } from './guardrail-types.js';
+import { UUID } from '../ids.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NAME_MAX_CHARS = 128;
 /** Compiled rule sets kept for reuse; a rule's change gives it a new key, so stale entries only age out. */
 const COMPILED_CACHE_ENTRIES = 256;

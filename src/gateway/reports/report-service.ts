@@ -1,10 +1,9 @@
 import { BadRequestError } from '../../errors.js';
 import { REPORT_GROUPS, type ReportGroup, type ReportStore } from './report-store.js';
 import type { SessionReport, SessionReportQuery } from './report-types.js';
+import { UUID } from '../ids.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** A YYYY-MM-DD date as UTC midnight. */
 function parseDate(value: string, field: string): Date {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);

@@ -3,6 +3,7 @@ import type { Db } from '../store/db.js';
 import { toBuffer } from '../store/db.js';
 import type { ReviewGroupsTable, ReviewsTable } from '../store/schema.js';
 import type { ReviewGroupRecord, ReviewRecord, TimeWindow } from './review-types.js';
+import { UUID } from '../ids.js';
 
 /** What a decision does to the review's session, in the same transaction. */
 export type SessionEffect = { status: 'ready' } | { status: 'done'; endReason: string };
@@ -54,8 +55,6 @@ function fromRow(row: Selectable<ReviewsTable>, groups: ReviewGroupRecord[]): Re
     groups,
   };
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function createReviewStore(db: Db) {
   /** Attaches each review's groups, in the order the connection listed them. */

@@ -4,6 +4,7 @@ import { REDACTED_SECRET } from '../connections/connection-service.js';
 import type { Sealer } from '../secrets/sealer.js';
 import type { RunbookConfigStore, RunbookRepositoryRecord } from './runbook-config-store.js';
 import type { RunbookConfigurationView, RunbookRepositoryInput, RunbookRepositoryView } from './runbook-types.js';
+import { UUID } from '../ids.js';
 
 /** The write-only fields of a repository, sealed together at rest. */
 interface RepositorySecrets {
@@ -12,8 +13,6 @@ interface RepositorySecrets {
   ssh_keypass?: string;
 }
 const SECRET_FIELDS = ['git_password', 'ssh_key', 'ssh_keypass'] as const;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** A configured repository as the runbook service uses it: with its credentials opened. */
 export type ConfiguredRepository = RunbookRepositoryRecord & { secrets: RepositorySecrets };
 

@@ -17,8 +17,8 @@ import { SessionOutputFilter, type SessionPolicy } from './session-output.js';
 import { AGENT_FAILURE_EXIT_CODE, SessionRun, type PreparedPolicy } from './session-run.js';
 import type { NewSession, SessionEnd, SessionListFilter, SessionRecord, SessionStore } from './session-store.js';
 import type { ExecRequest, ExecResult, SessionView } from './session-types.js';
+import { UUID } from '../ids.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const METADATA_MAX_FIELDS = 20;
 const METADATA_MAX_CHARS = 2500;
 const DOWNLOAD_LINK_TTL_MS = 5 * 60 * 1000;

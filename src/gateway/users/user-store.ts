@@ -2,8 +2,8 @@ import { sql, type Selectable } from 'kysely';
 import type { Db } from '../store/db.js';
 import type { UsersTable } from '../store/schema.js';
 import type { UserRecord, UserStatus, UserWrite } from './user-types.js';
+import { UUID } from '../ids.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Serialises the first registration, so that only one user is ever created as the first admin. */
 const FIRST_USER_LOCK_ID = 0x7573657273;
 

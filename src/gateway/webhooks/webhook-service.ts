@@ -5,6 +5,7 @@ import type { Sealer } from '../secrets/sealer.js';
 import type { DeliveryRecord, DeliveryStore } from './delivery-store.js';
 import type { WebhookFields, WebhookRecord, WebhookStore } from './webhook-store.js';
 import { MASKED_SECRET, type DeliveryView, type WebhookCreated, type WebhookRequest, type WebhookView } from './webhook-types.js';
+import { UUID } from '../ids.js';
 
 export interface WebhookServiceDeps {
   webhooks: Pick<WebhookStore, 'insert' | 'list' | 'find' | 'update' | 'delete'>;
@@ -14,7 +15,6 @@ export interface WebhookServiceDeps {
   onRequeued(): void;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DELIVERY_PAGE_DEFAULT = 20;
 const DELIVERY_PAGE_MAX = 100;
 
