@@ -1,6 +1,6 @@
 /**
  * A small in-memory cache whose entries expire after `ttlMs`, for lookups on every request
- * (API keys, connections). Writes through this gateway clear it; writes through another
+ * (API keys, connections, the masking and guard rails of a connection). Writes through this gateway clear it; writes through another
  * gateway sharing the store are seen once an entry expires.
  */
 export function createTtlCache<V>(ttlMs: number, maxEntries: number) {
@@ -14,6 +14,14 @@ export function createTtlCache<V>(ttlMs: number, maxEntries: number) {
         return undefined;
       }
       return entry.value;
+    },
+    /** The cached value, or what `load` gives (cached too, `undefined` included). */
+    async getOrLoad(key: string, load: () => Promise<V>): Promise<V> {
+      const entry = entries.get(key);
+      if (entry && entry.expiresAt > Date.now()) return entry.value;
+      const value = await load();
+      this.set(key, value);
+      return value;
     },
     set(key: string, value: V): void {
       if (entries.size >= maxEntries) entries.delete(entries.keys().next().value!);

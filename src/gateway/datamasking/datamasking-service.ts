@@ -85,7 +85,7 @@ export interface DataMaskingServiceDeps {
 export function createDataMaskingService(deps: DataMaskingServiceDeps) {
   // Read on every exec: cached like connections (a change through another gateway applies
   // within the TTL; through this one, at once).
-  const recent = createTtlCache<MaskingOptions | null>(LOOKUP_CACHE_TTL_MS, 1000);
+  const recent = createTtlCache<MaskingOptions | undefined>(LOOKUP_CACHE_TTL_MS, 1000);
 
   /** `redact_types` plus every rule that applies to the connection; undefined when nothing does. */
   async function resolveMasking(connection: ConnectionRecord): Promise<MaskingOptions | undefined> {
@@ -181,11 +181,7 @@ export function createDataMaskingService(deps: DataMaskingServiceDeps) {
     /** What masks a session's output on this connection, undefined when nothing does. */
     async maskingFor(connection: ConnectionRecord): Promise<MaskingOptions | undefined> {
       const key = JSON.stringify([connection.id, connection.attributes, connection.redactTypes]);
-      const cached = recent.get(key);
-      if (cached !== undefined) return cached ?? undefined;
-      const masking = await resolveMasking(connection);
-      recent.set(key, masking ?? null);
-      return masking;
+      return recent.getOrLoad(key, () => resolveMasking(connection));
     },
   };
 }

@@ -53,7 +53,7 @@ export function createGuardrailService(deps: GuardrailServiceDeps) {
   const compiled = new Map<string, CompiledGuardrails>();
   // Read on every exec: cached like connections (a change through another gateway applies
   // within the TTL; through this one, at once).
-  const recent = createTtlCache<CompiledGuardrails | null>(LOOKUP_CACHE_TTL_MS, 1000);
+  const recent = createTtlCache<CompiledGuardrails | undefined>(LOOKUP_CACHE_TTL_MS, 1000);
 
   async function resolveGuardrails(connection: ConnectionRecord): Promise<CompiledGuardrails | undefined> {
     const rules = await deps.store.rulesForConnection(connection.id, connection.attributes);
@@ -105,11 +105,7 @@ export function createGuardrailService(deps: GuardrailServiceDeps) {
     /** The guard rails a session on this connection must pass, or undefined when it has none. */
     async guardrailsFor(connection: ConnectionRecord): Promise<CompiledGuardrails | undefined> {
       const key = JSON.stringify([connection.id, connection.attributes, connection.guardrailRules]);
-      const cached = recent.get(key);
-      if (cached !== undefined) return cached ?? undefined;
-      const guardrails = await resolveGuardrails(connection);
-      recent.set(key, guardrails ?? null);
-      return guardrails;
+      return recent.getOrLoad(key, () => resolveGuardrails(connection));
     },
   };
 }
