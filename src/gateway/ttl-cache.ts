@@ -1,7 +1,8 @@
 /**
  * A small in-memory cache whose entries expire after `ttlMs`, for lookups on every request
- * (API keys, connections, the masking and guard rails of a connection). Writes through this gateway clear it; writes through another
- * gateway sharing the store are seen once an entry expires.
+ * (API keys, connections, the masking and guard rails of a connection). Writes through this
+ * gateway clear it; writes through another gateway sharing the store are seen once an entry
+ * expires.
  */
 export function createTtlCache<V>(ttlMs: number, maxEntries: number) {
   const entries = new Map<string, { value: V; expiresAt: number }>();
