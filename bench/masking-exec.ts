@@ -8,7 +8,6 @@
  * Writes bench/out/masking-exec.json. Reports; asserts nothing about timings.
  * Knobs: BENCH_MASKING_EXEC_MIB=64  BENCH_MASKING_EXEC_ROUNDS=3
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,30 +15,12 @@ import { fileURLToPath } from 'node:url';
 import { BUILT_IN_ENTITY_TYPES } from '../src/masking/index.js';
 import { startCluster, type Cluster } from '../test/support/cluster.js';
 import { mixedLogChunks } from './masking.js';
+import { intEnv, procCpuSeconds, procStatus, resetPeak } from './support.js';
 
 const OUT_DIR = fileURLToPath(new URL('./out/', import.meta.url));
 
-function intEnv(name: string, fallback: number): number {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer`);
-  return value;
-}
-
 const MIB = intEnv('BENCH_MASKING_EXEC_MIB', 64);
 const ROUNDS = intEnv('BENCH_MASKING_EXEC_ROUNDS', 3);
-
-/** Linux USER_HZ: /proc/<pid>/stat counts CPU time in these ticks. */
-const CLOCK_TICKS = 100;
-
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
-
-function peakRssMiB(pid: number): number {
-  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/^VmHWM:\s+(\d+) kB/m.exec(text)?.[1] ?? NaN) / 1024;
-}
 
 interface RunResult {
   mbPerSecond: number;
@@ -50,8 +31,8 @@ interface RunResult {
 
 async function streamOnce(cluster: Cluster, connection: string, file: string, bytes: number): Promise<RunResult> {
   const pid = cluster.gateway.child.pid!;
-  writeFileSync(`/proc/${pid}/clear_refs`, '5'); // VmHWM from here on
-  const cpuBefore = cpuSeconds(pid);
+  resetPeak(pid);
+  const cpuBefore = procCpuSeconds(pid);
   const started = performance.now();
   const exec = await cluster.exec({ connection, script: `cat ${file}` });
   const seconds = (performance.now() - started) / 1000;
@@ -59,8 +40,8 @@ async function streamOnce(cluster: Cluster, connection: string, file: string, by
   const session = await cluster.api('GET', `/api/sessions/${exec.body.session_id}`);
   return {
     mbPerSecond: bytes / 1e6 / seconds,
-    gatewayCpuSeconds: cpuSeconds(pid) - cpuBefore,
-    gatewayPeakRssMiB: peakRssMiB(pid),
+    gatewayCpuSeconds: procCpuSeconds(pid) - cpuBefore,
+    gatewayPeakRssMiB: (procStatus(pid)?.hwmKb ?? NaN) / 1024,
     redactions: session.body.metrics?.data_masking?.total_redact_count ?? 0,
   };
 }

@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createMaskingStream } from '../src/masking/index.js';
+import { intEnv } from './support.js';
 
 const CHUNK_BYTES = 64 * 1024;
 const DISTINCT_CHUNKS = 64; // cycled, so generating the input costs nothing during the timed runs
@@ -100,8 +101,7 @@ export function benchMasking(totalBytes = 256 * 1024 * 1024): MaskingBenchResult
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const mebibytes = Number(process.env.BENCH_MASKING_MIB ?? 256);
-  if (!Number.isInteger(mebibytes) || mebibytes <= 0) throw new Error('BENCH_MASKING_MIB must be a positive integer');
+  const mebibytes = intEnv('BENCH_MASKING_MIB', 256);
   const loadAverageBefore = os.loadavg()[0] ?? 0;
   const result = benchMasking(mebibytes * 1024 * 1024);
   const rows: [string, string][] = [

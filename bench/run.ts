@@ -23,7 +23,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
@@ -32,17 +31,10 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { startCluster, type Cluster, type StoreKind } from '../test/support/cluster.js';
+import { intEnv, procCpuSeconds, procStatus, resetPeak, type ProcStatus } from './support.js';
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
-
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer (got "${raw}")`);
-  return value;
-}
 
 const MiB = 1024 * 1024;
 const CONFIG = {
@@ -348,43 +340,6 @@ class DirectSpawner {
 
 // ---------------------------------------------------------------------------------------------
 // /proc sampling
-
-interface ProcStatus {
-  rssKb: number;
-  hwmKb: number;
-}
-
-function procStatus(pid: number): ProcStatus | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
-    return { rssKb: field('VmRSS'), hwmKb: field('VmHWM') };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Linux USER_HZ: /proc/<pid>/stat counts CPU time in these ticks. */
-const CLOCK_TICKS = 100;
-
-/** CPU seconds (user + system) a process has used so far. */
-function procCpuSeconds(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return NaN;
-  }
-}
-/** Resets VmHWM to the current RSS (Linux clear_refs "5"); false when not permitted. */
-function resetPeak(pid: number): boolean {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Samples VmRSS of some processes every `everyMs` on a worker thread, so that the main thread

@@ -22,14 +22,9 @@ import { promisify } from 'node:util';
 import { parseRunbook, renderRunbook } from '../src/runbooks/template/index.js';
 import { startCluster, type Cluster } from '../test/support/cluster.js';
 import { createTestRepository } from '../test/support/git-server.js';
+import { intEnv } from './support.js';
 
 const execFileAsync = promisify(execFile);
-
-function intEnv(name: string, fallback: number): number {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer`);
-  return value;
-}
 
 const CONFIG = {
   runbooks: intEnv('BENCH_RUNBOOKS', 500),
