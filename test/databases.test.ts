@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { startCluster, STORES, type Cluster } from './support/cluster.js';
+import { b64, startCluster, STORES, type Cluster } from './support/cluster.js';
 import { assertErrorBody } from './support/http-assertions.js';
 
 /**
@@ -10,7 +10,6 @@ import { assertErrorBody } from './support/http-assertions.js';
  * PostgreSQL and MariaDB, through the default `psql` and `mysql` commands.
  */
 
-const b64 = (text: string) => Buffer.from(text).toString('base64');
 const MYSQL_USER = `gh_${randomBytes(3).toString('hex')}`;
 const MYSQL_PASSWORD = `pw-${randomBytes(6).toString('hex')}`;
 const PG_PASSWORD = `never-shown-${randomBytes(6).toString('hex')}`;
@@ -20,12 +19,10 @@ const mariadb = (sql: string) => execFileSync('mariadb', ['-h127.0.0.1', '-uroot
 for (const store of STORES) {
   describe(`database connections (${store})`, () => {
     let cluster: Cluster;
-    let agentId: string;
 
     before(async () => {
       mariadb(`CREATE USER '${MYSQL_USER}'@'%' IDENTIFIED BY '${MYSQL_PASSWORD}'; GRANT SELECT ON test.* TO '${MYSQL_USER}'@'%';`);
       cluster = await startCluster(store);
-      agentId = (await cluster.api('GET', '/api/agents/test-agent')).body.id;
     });
 
     after(async () => {
@@ -38,9 +35,7 @@ for (const store of STORES) {
 
     const createDatabase = async (name: string, subtype: string, secrets: Record<string, string>) => {
       const secret = Object.fromEntries(Object.entries(secrets).map(([key, value]) => [`envvar:${key}`, b64(value)]));
-      const created = await cluster.api('POST', '/api/connections', { name, type: 'database', subtype, agent_id: agentId, secret });
-      assert.equal(created.status, 201, created.text);
-      return created.body;
+      return cluster.createConnection(name, { type: 'database', subtype, command: [], secret });
     };
 
     it('runs SQL on PostgreSQL with the default command; the password only in PGPASSWORD', async () => {

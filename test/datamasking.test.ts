@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { startCluster, STORES, type Cluster } from './support/cluster.js';
+import { b64, startCluster, STORES, type Cluster } from './support/cluster.js';
 import { assertErrorBody, queryDatabase } from './support/http-assertions.js';
 
 /**
@@ -9,7 +9,6 @@ import { assertErrorBody, queryDatabase } from './support/http-assertions.js';
  * PostgreSQL rows is masked before the gateway stores or returns it.
  */
 
-const b64 = (text: string) => Buffer.from(text).toString('base64');
 const TEST_DB = 'postgresql://postgres@127.0.0.1:5432/test';
 
 // Valid (checksummed) values: none of them may leave the gateway in clear.
@@ -26,12 +25,10 @@ function assertNoClearValue(text: string, where: string): void {
 for (const store of STORES) {
   describe(`data masking (${store})`, () => {
     let cluster: Cluster;
-    let agentId: string;
     const table = `gh_masking_${randomBytes(4).toString('hex')}`;
 
     before(async () => {
       cluster = await startCluster(store);
-      agentId = (await cluster.api('GET', '/api/agents/test-agent')).body.id;
       await queryDatabase(TEST_DB, `CREATE TABLE ${table} (id int, email text, card text, note text)`);
       await queryDatabase(TEST_DB, `INSERT INTO ${table} VALUES (1, $1, $2, 'ok'), (2, 'sam@example.com', '5500 0000 0000 0004', 'iban ' || $3)`, [EMAIL, CARD, IBAN]);
     });
@@ -40,12 +37,6 @@ for (const store of STORES) {
       await queryDatabase(TEST_DB, `DROP TABLE IF EXISTS ${table}`).catch(() => {});
       await cluster?.stop();
     });
-
-    const createConnection = async (name: string, extra: Record<string, unknown> = {}) => {
-      const created = await cluster.api('POST', '/api/connections', { name, type: 'custom', command: ['bash'], agent_id: agentId, ...extra });
-      assert.equal(created.status, 201, created.text);
-      return created.body as { id: string };
-    };
 
     it('validates data masking rules as the reference does, and refuses types it cannot detect', async () => {
       const rule = (extra: Record<string, unknown>) => cluster.api('POST', '/api/datamasking-rules', { name: 'r-invalid', ...extra });
@@ -68,11 +59,11 @@ for (const store of STORES) {
       assertErrorBody(await rule({ custom_entity_types: [{ name: 'ZIP', regex: '(\\d{5}', score: 0.5 }] }), 400, /custom entity type ZIP: invalid regex/);
       const missingScore = await rule({ custom_entity_types: [{ name: 'ZIP', regex: '\\d{5}' }] });
       assert.equal(missingScore.status, 400, missingScore.text);
-      assertErrorBody(await cluster.api('POST', '/api/connections', { name: 'bad-redact', type: 'custom', agent_id: agentId, redact_types: ['FDA_CODE'] }), 422, /redact_types: not supported by the masking engine: FDA_CODE/);
+      assertErrorBody(await cluster.api('POST', '/api/connections', { name: 'bad-redact', type: 'custom', agent_id: cluster.agentId, redact_types: ['FDA_CODE'] }), 422, /redact_types: not supported by the masking engine: FDA_CODE/);
     });
 
     it('creates, reads, updates (name immutable) and deletes rules; no one-rule limit', async () => {
-      const conn = await createConnection('dm-crud');
+      const conn = await cluster.createConnection('dm-crud');
       const created = await cluster.api('POST', '/api/datamasking-rules', {
         name: 'dm-crud-rule',
         description: 'pii',
@@ -107,7 +98,7 @@ for (const store of STORES) {
     });
 
     it('binds rules from the connection side; inactive bindings do not count', async () => {
-      const conn = await createConnection('dm-bind');
+      const conn = await cluster.createConnection('dm-bind');
       const rule = await cluster.api('POST', '/api/datamasking-rules', { name: 'dm-bind-rule', supported_entity_types: [{ name: 'PII', entity_types: ['EMAIL_ADDRESS'] }] });
       const bound = await cluster.api('PUT', '/api/connections/dm-bind/datamasking-rules', [{ rule_id: rule.body.id, status: 'active' }]);
       assert.equal(bound.status, 200, bound.text);
@@ -126,7 +117,7 @@ for (const store of STORES) {
     });
 
     it('masks exec output before it is returned, stored or downloaded, even split across writes', async () => {
-      await createConnection('dm-bash', { redact_types: ['EMAIL_ADDRESS', 'CREDIT_CARD_NUMBER', 'US_SOCIAL_SECURITY_NUMBER', 'IBAN_CODE'] });
+      await cluster.createConnection('dm-bash', { redact_types: ['EMAIL_ADDRESS', 'CREDIT_CARD_NUMBER', 'US_SOCIAL_SECURITY_NUMBER', 'IBAN_CODE'] });
       // The values are assembled by the shell, so the script (stored as the session's input, as
       // typed) never holds them: any clear value in the recording would come from the output.
       const script = [
@@ -173,7 +164,7 @@ for (const store of STORES) {
     });
 
     it('masks psql output of real PostgreSQL rows through a rule bound by attribute', async () => {
-      await createConnection('dm-psql', {
+      await cluster.createConnection('dm-psql', {
         command: ['psql', '-X', '-v', 'ON_ERROR_STOP=1'],
         secret: { 'envvar:PGHOST': b64('127.0.0.1'), 'envvar:PGUSER': b64('postgres'), 'envvar:PGDATABASE': b64('test') },
         attributes: ['pii'],

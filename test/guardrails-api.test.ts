@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startCluster, STORES, type Cluster } from './support/cluster.js';
+import { b64, startCluster, STORES, type Cluster } from './support/cluster.js';
 import { assertErrorBody, queryDatabase } from './support/http-assertions.js';
 
 /**
@@ -13,18 +13,15 @@ import { assertErrorBody, queryDatabase } from './support/http-assertions.js';
  * on PostgreSQL's parse of the script and are checked against a real database.
  */
 
-const b64 = (text: string) => Buffer.from(text).toString('base64');
 const TEST_DB = 'postgresql://postgres@127.0.0.1:5432/test';
 
 for (const store of STORES) {
   describe(`guard rails (${store})`, () => {
     let cluster: Cluster;
-    let agentId: string;
     const table = `gh_guard_${randomBytes(4).toString('hex')}`;
 
     before(async () => {
       cluster = await startCluster(store);
-      agentId = (await cluster.api('GET', '/api/agents/test-agent')).body.id;
       await queryDatabase(TEST_DB, `CREATE TABLE ${table} (id int, name text)`);
       await queryDatabase(TEST_DB, `INSERT INTO ${table} VALUES (1, 'a'), (2, 'b'), (3, 'c')`);
     });
@@ -34,11 +31,6 @@ for (const store of STORES) {
       await cluster?.stop();
     });
 
-    const createConnection = async (name: string, extra: Record<string, unknown> = {}) => {
-      const created = await cluster.api('POST', '/api/connections', { name, type: 'custom', command: ['bash'], agent_id: agentId, ...extra });
-      assert.equal(created.status, 201, created.text);
-      return created.body as { id: string };
-    };
     const createRule = async (body: Record<string, unknown>) => {
       const created = await cluster.api('POST', '/api/guardrails', body);
       assert.equal(created.status, 201, created.text);
@@ -61,7 +53,7 @@ for (const store of STORES) {
     });
 
     it('binds rules from either side: the rule and the connection show the same binding', async () => {
-      const conn = await createConnection('g-bind');
+      const conn = await cluster.createConnection('g-bind');
       const rule = await createRule({ name: 'g-bind-rule', input: { rules: [{ type: 'deny_words_list', words: ['x'] }] } });
       const connection = await cluster.api('GET', '/api/connections/g-bind');
       const updated = await cluster.api('PUT', '/api/connections/g-bind', { ...connection.body, secret: undefined, guardrail_rules: [rule.id, 'not-a-rule'] });
@@ -75,7 +67,7 @@ for (const store of STORES) {
     });
 
     it('blocks input before anything runs: exit 254, guardrails_info, the reference message', async () => {
-      const conn = await createConnection('g-input');
+      const conn = await cluster.createConnection('g-input');
       await createRule({
         name: 'Sensitive Data Test',
         connection_ids: [conn.id],
@@ -111,7 +103,7 @@ for (const store of STORES) {
     });
 
     it('stops output at the first offending line and ends the session', async () => {
-      await createConnection('g-output', { attributes: ['watched'] });
+      await cluster.createConnection('g-output', { attributes: ['watched'] });
       await createRule({ name: 'g-output-rule', attributes: ['watched'], output: { rules: [{ type: 'deny_words_list', words: ['LEAKED'] }] } });
       const exec = await cluster.exec({ connection: 'g-output', script: 'echo safe line\nprintf "the LEA"; sleep 0.3; echo "KED value"\necho after\nsleep 20\necho late' });
       assert.equal(exec.status, 200, exec.text);
@@ -132,7 +124,7 @@ for (const store of STORES) {
     });
 
     it('decides SQL rules on the parsed statement, against real PostgreSQL', async () => {
-      const conn = await createConnection('g-sql', {
+      const conn = await cluster.createConnection('g-sql', {
         command: ['psql', '-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1'],
         secret: { 'envvar:PGHOST': b64('127.0.0.1'), 'envvar:PGUSER': b64('postgres'), 'envvar:PGDATABASE': b64('test') },
       });

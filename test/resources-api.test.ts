@@ -6,6 +6,7 @@ import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
+  b64,
   createDatabase,
   freePort,
   spawnGatehouse,
@@ -23,7 +24,6 @@ import { assertErrorBody, queryDatabase } from './support/http-assertions.js';
  * and the admin key, connections and their secrets, agent keys and revocation, system routes.
  */
 
-const b64 = (text: string) => Buffer.from(text).toString('base64');
 const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
 const NAME_MESSAGE = 'name: it must contain between 3 and 254 alphanumeric characters, it may include (-), (_) or (.) characters';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isWithinTimeWindow } from '../src/gateway/reviews/time-window.js';
-import { startCluster, STORES, waitFor, type Cluster } from './support/cluster.js';
+import { b64, startCluster, STORES, waitFor, type Cluster } from './support/cluster.js';
 import { assertErrorBody } from './support/http-assertions.js';
 
 /**
@@ -14,7 +14,6 @@ import { assertErrorBody } from './support/http-assertions.js';
  * may read and decide.
  */
 
-const b64 = (text: string | Buffer) => Buffer.from(text).toString('base64');
 const window = (start: string, end: string) => ({ type: 'time_range', configuration: { start_time: start, end_time: end } });
 const hhmm = (date: Date) => date.toISOString().slice(11, 16);
 const hoursFromNow = (hours: number) => hhmm(new Date(Date.now() + hours * 3600_000));

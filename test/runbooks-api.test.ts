@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startCluster, STORES, type Cluster } from './support/cluster.js';
+import { b64, startCluster, STORES, type Cluster } from './support/cluster.js';
 import { createTestRepository, startGitHttpServer, type GitHttpServer, type TestRepository } from './support/git-server.js';
 import { assertErrorBody } from './support/http-assertions.js';
 
@@ -13,7 +13,6 @@ import { assertErrorBody } from './support/http-assertions.js';
  * smart HTTP with a token), runs against bash and against PostgreSQL through psql.
  */
 
-const b64 = (text: string) => Buffer.from(text).toString('base64');
 const TOKEN = 'tok-3c1f9e2a7b';
 
 const FIRST = {

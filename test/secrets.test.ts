@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startCluster, type ApiResponse, type Cluster } from './support/cluster.js';
+import { b64, startCluster, type ApiResponse, type Cluster } from './support/cluster.js';
 import { createTestRepository, startGitHttpServer, type GitHttpServer } from './support/git-server.js';
 
 /**
@@ -11,8 +11,6 @@ import { createTestRepository, startGitHttpServer, type GitHttpServer } from './
  * login token, API keys, a connection secret, a git token), neither
  * an API answer nor the gateway's or agent's logs (at debug level) contain any of them.
  */
-
-const b64 = (text: string) => Buffer.from(text).toString('base64');
 
 describe('secrets stay secret across a full run', () => {
   let cluster: Cluster;

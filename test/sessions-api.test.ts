@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startCluster, STORES, waitFor, type Cluster } from './support/cluster.js';
+import { b64, startCluster, STORES, waitFor, type Cluster } from './support/cluster.js';
 import { assertErrorBody, queryDatabase } from './support/http-assertions.js';
 
 /**
@@ -12,7 +12,6 @@ import { assertErrorBody, queryDatabase } from './support/http-assertions.js';
  * renderings, one-time download links and the list endpoint.
  */
 
-const b64 = (text: string | Buffer) => Buffer.from(text).toString('base64');
 const decode = (data: string) => Buffer.from(data, 'base64');
 
 type Triple = [number, string, string];

@@ -83,6 +83,9 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   }
 }
 
+/** Connection secrets travel base64-encoded. */
+export const b64 = (value: string | Buffer): string => Buffer.from(value).toString('base64');
+
 export interface ApiResponse<T = any> {
   status: number;
   body: T;
@@ -101,8 +104,12 @@ export interface Cluster {
   gateway: ProcessHandle;
   agent: ProcessHandle;
   agentToken: string;
+  /** The id of the cluster's agent, `test-agent`. */
+  agentId: string;
   api<T = any>(method: string, route: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse<T>>;
   exec(body: Record<string, unknown>): Promise<ApiResponse>;
+  /** Creates a connection on the cluster's agent (`custom`, running `bash`, unless `fields` say otherwise); throws unless 201. */
+  createConnection(name: string, fields?: Record<string, unknown>): Promise<any>;
   startGateway(): Promise<void>;
   stopGateway(signal?: NodeJS.Signals): Promise<void>;
   startAgent(): Promise<void>;
@@ -136,6 +143,7 @@ export async function startCluster(store: StoreKind, env: Record<string, string>
     gateway: undefined as unknown as ProcessHandle,
     agent: undefined as unknown as ProcessHandle,
     agentToken: '',
+    agentId: '',
 
     async api(method, route, body, headers = {}) {
       const response = await fetch(url + route, {
@@ -159,6 +167,12 @@ export async function startCluster(store: StoreKind, env: Record<string, string>
 
     exec(body) {
       return cluster.api('POST', '/api/sessions', { connection: 'bash', ...body });
+    },
+
+    async createConnection(name, fields = {}) {
+      const created = await cluster.api('POST', '/api/connections', { name, type: 'custom', command: ['bash'], agent_id: cluster.agentId, ...fields });
+      if (created.status !== 201) throw new Error(`creating the connection ${name} failed: ${created.status} ${created.text}`);
+      return created.body;
     },
 
     async startGateway() {
@@ -210,14 +224,8 @@ export async function startCluster(store: StoreKind, env: Record<string, string>
     const created = await cluster.api('POST', '/api/agents', { name: 'test-agent' });
     if (created.status !== 201) throw new Error(`creating the agent failed: ${created.text}`);
     cluster.agentToken = created.body.token;
-    const agent = await cluster.api('GET', '/api/agents/test-agent');
-    const connection = await cluster.api('POST', '/api/connections', {
-      name: 'bash',
-      type: 'custom',
-      command: ['bash'],
-      agent_id: agent.body.id,
-    });
-    if (connection.status !== 201) throw new Error(`creating the connection failed: ${connection.text}`);
+    cluster.agentId = (await cluster.api('GET', '/api/agents/test-agent')).body.id;
+    await cluster.createConnection('bash');
     await cluster.startAgent();
   } catch (error) {
     await cluster.stop();
