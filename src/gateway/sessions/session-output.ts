@@ -31,7 +31,7 @@ export class SessionOutputFilter {
   /** The first output violation; once set, no more output passes. */
   violations: GuardrailViolation[] = [];
 
-  constructor(private readonly policy: SessionPolicy) {
+  constructor(policy: SessionPolicy) {
     const filters = (): StreamFilters => ({
       guard: policy.guardrails?.hasOutputRules ? policy.guardrails.createOutputGuard() : undefined,
       masker: policy.masking
@@ -47,10 +47,6 @@ export class SessionOutputFilter {
         : undefined,
     });
     this.streams = { o: filters(), e: filters() };
-  }
-
-  get active(): boolean {
-    return this.policy.masking !== undefined || this.policy.guardrails?.hasOutputRules === true;
   }
 
   /** The bytes of `data` that may be recorded and returned now. */
