@@ -507,3 +507,22 @@ describe('masking engine: keccak256 and EIP-55', () => {
     assert.equal(output, [...mixed.map(() => '[CRYPTO]'), ...broken, '[CRYPTO]', '[CRYPTO]'].map((a) => `to ${a}\n`).join(''));
   });
 });
+
+describe('masking engine: single field values (database rows)', () => {
+  it('masks a value whole when its column labels it, finds values anywhere else, and counts both', () => {
+    const masker = createMaskingStream({ entityTypes: ['EMAIL_ADDRESS', 'DATE_OF_BIRTH'] });
+    const value = (text: string, column?: string) => masker.maskValue(Buffer.from(text), column).toString();
+    assert.equal(value('1990-01-02', 'dob'), '[DATE_OF_BIRTH]');
+    assert.equal(value('1990-01-02', 'created_at'), '1990-01-02');
+    assert.equal(value('not a date', 'dob'), 'not a date');
+    assert.equal(value('write to ann@example.com\nor bob@example.org', 'notes'), 'write to [EMAIL_ADDRESS]\nor [EMAIL_ADDRESS]');
+    assert.deepEqual(masker.metrics().info_types, { DATE_OF_BIRTH: 1, EMAIL_ADDRESS: 2 });
+  });
+
+  it('leaves the stream held back by write untouched', () => {
+    const masker = createMaskingStream({ entityTypes: ['EMAIL_ADDRESS'] });
+    assert.equal(masker.write(Buffer.from('to: carol@exa')).toString(), '');
+    assert.equal(masker.maskValue(Buffer.from('dan@example.com')).toString(), '[EMAIL_ADDRESS]');
+    assert.equal(Buffer.concat([masker.write(Buffer.from('mple.com\n')), masker.end()]).toString(), 'to: [EMAIL_ADDRESS]\n');
+  });
+});

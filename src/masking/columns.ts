@@ -52,6 +52,13 @@ export class ColumnTracker {
     this.label = new RegExp(`(?:${rules.map((rule) => rule.labels).join('|')})(?![\\w-])`, 'iy');
   }
 
+  /** The rule a single field's value falls under: its column's name is the rule's label and the value has the rule's shape. */
+  cellRule(column: string, value: string): ColumnRule | undefined {
+    const trimmedValue = value.trim();
+    return this.headers.find(({ rule, header }) => header.test(column) && rule.value.test(trimmedValue) && (rule.valid?.(trimmedValue) ?? true))
+      ?.rule;
+  }
+
   /** Reports the labelled cells of the table rows in `text` (the next unit of the stream). */
   scan(text: string, emit: Emit): void {
     let labels: number[] | undefined; // where a header could be, found when first needed

@@ -67,6 +67,28 @@ export class MaskingStream {
     return this.drain(this.pending, true);
   }
 
+  /**
+   * Masks one field of a database row on its own: the whole value when its column's name labels
+   * it (a `dob` column holding a date), otherwise whatever the detectors find in it. Counts in
+   * this stream's metrics; text held back by `write` stays held back.
+   */
+  maskValue(value: Uint8Array, column?: string): Buffer {
+    const text = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1');
+    const rule = column === undefined ? undefined : this.columns?.cellRule(column, text);
+    if (rule) {
+      this.count(rule.entityType, 0, text.length);
+      this.unitOffset += text.length;
+      return Buffer.from(redactionMarker(this.labels.get(rule.entityType) ?? rule.entityType), 'latin1');
+    }
+    const held = this.pending;
+    this.pending = '';
+    try {
+      return this.drain(text, true);
+    } finally {
+      this.pending = held;
+    }
+  }
+
   metrics(): DataMaskingMetrics {
     return { ...this.counts, info_types: { ...this.counts.info_types } };
   }
@@ -135,6 +157,16 @@ export class MaskingStream {
     return this.redact(text, keyRanges, starts, ends, types);
   }
 
+  /** Counts one redaction of `length` bytes at `start` of the current unit; returns the label its marker shows. */
+  private count(type: string, start: number, length: number): string {
+    const label = this.labels.get(type) ?? type;
+    this.counts.transformed_bytes += length;
+    this.counts.info_types[label] = (this.counts.info_types[label] ?? 0) + 1;
+    this.counts.total_redact_count++;
+    this.onFinding?.({ offset: this.unitOffset + start, length, entityType: label });
+    return label;
+  }
+
   /**
    * Replaces values, leftmost first; on overlap the longer value wins, then the earlier detector.
    * Private-key ranges win over everything.
@@ -148,14 +180,8 @@ export class MaskingStream {
     let nextKey = 0;
     const replace = (start: number, end: number, type: string | undefined): void => {
       parts.push(text.slice(cursor, start));
-      this.counts.transformed_bytes += end - start;
-      if (type !== undefined) {
-        const label = this.labels.get(type) ?? type;
-        parts.push(redactionMarker(label));
-        this.counts.info_types[label] = (this.counts.info_types[label] ?? 0) + 1;
-        this.counts.total_redact_count++;
-        this.onFinding?.({ offset: this.unitOffset + start, length: end - start, entityType: label });
-      }
+      if (type === undefined) this.counts.transformed_bytes += end - start;
+      if (type !== undefined) parts.push(redactionMarker(this.count(type, start, end - start)));
       cursor = end;
     };
     const flushKeysBefore = (position: number): void => {
