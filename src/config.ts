@@ -17,6 +17,8 @@ export interface GatewayConfig {
   dataDir: string;
   http: ListenAddress;
   grpc: ListenAddress;
+  /** Native PostgreSQL access (GATEHOUSE_PG_ADDR); undefined when turned off. */
+  postgresProxy: PostgresProxyConfig | undefined;
   /** Public base URL used in links (download URLs). */
   apiUrl: string;
   /** Public gRPC URL written into agent tokens. */
@@ -48,6 +50,12 @@ export interface GatewayConfig {
   logLevel: string;
 }
 
+export interface PostgresProxyConfig {
+  address: ListenAddress;
+  /** PEM files: with them the port speaks TLS and requires it. */
+  tls: { certFile: string; keyFile: string } | undefined;
+}
+
 export interface OidcConfig {
   /** The provider's issuer URL, exactly as its tokens name it (a trailing slash matters). */
   issuer: string;
@@ -69,6 +77,14 @@ export interface AgentConfig {
   logLevel: string;
 }
 
+/** What the CLI's client commands (`gatehouse connect`) need to reach a gateway. */
+export interface ClientConfig {
+  /** The gateway's HTTP API (GATEHOUSE_API_URL). */
+  apiUrl: string;
+  /** The user's API key or login token (GATEHOUSE_TOKEN). */
+  token: string;
+}
+
 type Env = Record<string, string | undefined>;
 
 export const AUTH_METHODS = ['local', 'oidc'] as const;
@@ -79,6 +95,7 @@ const MiB = 1024 * 1024;
 export const DEFAULTS = {
   httpAddr: '127.0.0.1:8009',
   grpcAddr: '127.0.0.1:8010',
+  pgAddr: '127.0.0.1:15432',
   dataDir: './.gatehouse',
   execWaitSeconds: 50,
   agentConnectWaitSeconds: 3,
@@ -207,6 +224,17 @@ function readOidc(env: Env, authMethod: AuthMethod): OidcConfig | undefined {
   };
 }
 
+function readPostgresProxy(env: Env): PostgresProxyConfig | undefined {
+  if (env.GATEHOUSE_PG_ADDR === 'off') return undefined;
+  const certFile = env.GATEHOUSE_PG_TLS_CERT || undefined;
+  const keyFile = env.GATEHOUSE_PG_TLS_KEY || undefined;
+  if (!certFile !== !keyFile) throw new ConfigError('GATEHOUSE_PG_TLS_CERT and GATEHOUSE_PG_TLS_KEY go together: set both (PEM files) or neither');
+  return {
+    address: readAddress(env, 'GATEHOUSE_PG_ADDR', DEFAULTS.pgAddr),
+    tls: certFile && keyFile ? { certFile: path.resolve(certFile), keyFile: path.resolve(keyFile) } : undefined,
+  };
+}
+
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
   const http = readAddress(env, 'GATEHOUSE_HTTP_ADDR', DEFAULTS.httpAddr);
   const grpc = readAddress(env, 'GATEHOUSE_GRPC_ADDR', DEFAULTS.grpcAddr);
@@ -217,6 +245,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     dataDir: path.resolve(env.GATEHOUSE_DATA_DIR || DEFAULTS.dataDir),
     http,
     grpc,
+    postgresProxy: readPostgresProxy(env),
     apiUrl: readUrl(env, 'API_URL', ['http:', 'https:']) ?? `http://${urlHost(http)}`,
     grpcUrl: readUrl(env, 'GATEHOUSE_GRPC_PUBLIC_URL', ['grpc:', 'grpcs:']) ?? `grpc://${urlHost(grpc)}`,
     execWaitSeconds: readPositiveNumber(env, 'GATEHOUSE_EXEC_WAIT_SECONDS', DEFAULTS.execWaitSeconds, { integer: false }),
@@ -256,4 +285,10 @@ export function loadAgentConfig(env: Env = process.env): AgentConfig {
     grpcUrl: readUrl(env, 'GATEHOUSE_GRPC_URL', ['grpc:', 'grpcs:']),
     logLevel: readLogLevel(env),
   };
+}
+
+export function loadClientConfig(env: Env = process.env): ClientConfig {
+  const token = env.GATEHOUSE_TOKEN;
+  if (!token) throw new ConfigError('GATEHOUSE_TOKEN is required: your API key or login token');
+  return { apiUrl: (readUrl(env, 'GATEHOUSE_API_URL', ['http:', 'https:']) ?? `http://${DEFAULTS.httpAddr}`).replace(/\/+$/, ''), token };
 }

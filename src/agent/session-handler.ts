@@ -1,5 +1,4 @@
 import * as grpc from '@grpc/grpc-js';
-import net from 'node:net';
 import type { Logger } from '../log.js';
 import {
   METADATA_SESSION_ID,
@@ -8,29 +7,9 @@ import {
   type ExecSpec,
   type GatewaySessionMessage,
 } from '../wire/transport.js';
+import { startPgRelay, type PgRelay } from './pg-relay.js';
+import { checkReachable } from './pg-upstream.js';
 import { ProcessRunner } from './process-runner.js';
-
-const REACHABILITY_TIMEOUT_MS = 5000;
-
-/** Dials `host:port` once; the reference's message when it cannot be reached, else undefined. */
-function checkReachable(address: string): Promise<string | undefined> {
-  const separator = address.lastIndexOf(':');
-  const host = address.slice(0, separator).replace(/^\[(.*)\]$/, '$1');
-  const port = Number(address.slice(separator + 1));
-  return new Promise((resolve) => {
-    const fail = (reason: string) => {
-      socket.destroy();
-      resolve(`failed connecting to remote host=${host}, port=${port}, reason=${reason}`);
-    };
-    const socket = net.connect({ host, port, timeout: REACHABILITY_TIMEOUT_MS });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(undefined);
-    });
-    socket.once('timeout', () => fail(`no answer within ${REACHABILITY_TIMEOUT_MS / 1000}s`));
-    socket.once('error', (error) => fail(error.message));
-  });
-}
 
 export interface SessionHandle {
   kill(reason: string): void;
@@ -84,6 +63,8 @@ export function serveSession(
     },
   });
   stream.on('drain', () => runner.resumeOutput());
+  /** Set when the session is native PostgreSQL access rather than a process. */
+  let pg: PgRelay | undefined;
 
   function start(spec: ExecSpec): void {
     runner.start(spec);
@@ -118,10 +99,23 @@ export function serveSession(
         }
         break;
       case 'stdin_end':
-        runner.endStdin();
+        if (pg) pg.end();
+        else runner.endStdin();
         break;
       case 'kill':
-        runner.kill(message.kill.reason || 'session killed');
+        if (pg) pg.destroy(message.kill.reason || 'session killed');
+        else runner.kill(message.kill.reason || 'session killed');
+        break;
+      case 'pg_connect':
+        sessionId = message.pg_connect.session_id || sessionId;
+        resolveClaimed(sessionId);
+        pg = startPgRelay(stream, message.pg_connect, log, () => (finished = true));
+        break;
+      case 'pg_data':
+        pg?.write(message.pg_data.data);
+        break;
+      case 'pg_cancel':
+        pg?.cancel();
         break;
     }
   });
@@ -136,8 +130,9 @@ export function serveSession(
     }
     resolveDone();
   };
-  stream.on('error', onBroken);
-  stream.on('end', () => onBroken());
+  const onLost = (error?: Error) => (pg && !finished ? pg.destroy('session stream to the gateway was lost') : onBroken(error));
+  stream.on('error', onLost);
+  stream.on('end', () => onLost());
   stream.on('close', () => resolveDone());
 
   return {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, loadAgentConfig, loadGatewayConfig } from '../config.js';
+import { ConfigError, loadAgentConfig, loadClientConfig, loadGatewayConfig } from '../config.js';
 import type { RunningGateway } from '../gateway/gateway.js';
 import { createLogger, type Logger } from '../log.js';
 import { VERSION } from '../version.js';
@@ -13,6 +13,9 @@ Commands:
   start     gateway + embedded agent (a child process) + store, with a ready "bash" connection
   gateway   the gateway only (HTTP API and agent gRPC port)
   agent     an agent only; reads GATEHOUSE_AGENT_KEY (the token from POST /api/agents)
+  connect <connection> [--port 5433]
+            a local PostgreSQL port tunnelled to a postgres connection through the gateway's
+            HTTP API; reads GATEHOUSE_API_URL and GATEHOUSE_TOKEN (your API key or login token)
   version   print the version
 
 Configuration is read from the environment; see README.md.`;
@@ -161,6 +164,10 @@ async function main(argv: string[]): Promise<void> {
       return runGateway(false);
     case 'agent':
       return runAgent();
+    case 'connect': {
+      const { runConnect } = await import('./connect.js');
+      return runConnect(argv.slice(1), loadClientConfig());
+    }
     case 'version':
     case '--version':
       console.log(VERSION);

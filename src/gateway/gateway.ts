@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { reachableHost, type GatewayConfig } from '../config.js';
+import tls from 'node:tls';
+import { ConfigError, reachableHost, type GatewayConfig } from '../config.js';
+import type { ConnectionRecord } from './connections/connection-types.js';
+import { createNativePgService } from './native-pg/native-pg-service.js';
+import { listenPostgres } from './native-pg/pg-listener.js';
+import { attachPgTunnel } from './native-pg/pg-tunnel.js';
+import type { SessionPolicy } from './sessions/session-output.js';
 import type { Logger } from '../log.js';
 import { createAgentService, type AgentService } from './agents/agent-service.js';
 import { createAgentStore } from './agents/agent-store.js';
@@ -93,6 +99,15 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
+/** The PostgreSQL port's TLS certificate and key, read once at start-up. */
+async function loadSecureContext(files: { certFile: string; keyFile: string }): Promise<tls.SecureContext> {
+  try {
+    return tls.createSecureContext({ cert: await readFile(files.certFile), key: await readFile(files.keyFile) });
+  } catch (error) {
+    throw new ConfigError(`GATEHOUSE_PG_TLS_CERT / GATEHOUSE_PG_TLS_KEY: ${(error as Error).message}`);
+  }
+}
+
 /** Builds the gateway from its parts and starts the HTTP API and the agent gRPC port. */
 export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningGateway> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
@@ -173,6 +188,13 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const guardrails = createGuardrailService({ store: createGuardrailStore(db) });
   const reviewStore = createReviewStore(db);
   const reviewLog = log.child({ component: 'reviews' });
+  const sessionReviews = createSessionReviews({ store: reviewStore, sealer, notifier, log: reviewLog });
+  const sessionPolicies = {
+    async forConnection(connection: ConnectionRecord): Promise<SessionPolicy> {
+      const [masking, guardrailSet] = await Promise.all([dataMasking.maskingFor(connection), guardrails.guardrailsFor(connection)]);
+      return { masking, guardrails: guardrailSet };
+    },
+  };
   const sessions = createSessionService({
     sessions: createSessionStore(db, gatewayId),
     downloadTokens: createDownloadTokenStore(db),
@@ -186,13 +208,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     execOutputMaxBytes: config.execOutputMaxBytes,
     sessionEventsMaxBytes: config.sessionEventsMaxBytes,
     notifier,
-    reviews: createSessionReviews({ store: reviewStore, sealer, notifier, log: reviewLog }),
-    policies: {
-      async forConnection(connection) {
-        const [masking, guardrailSet] = await Promise.all([dataMasking.maskingFor(connection), guardrails.guardrailsFor(connection)]);
-        return { masking, guardrails: guardrailSet };
-      },
-    },
+    reviews: sessionReviews,
+    policies: sessionPolicies,
   });
   const reviews = createReviewService({ store: reviewStore, sessions, connections, sealer, notifier, log: reviewLog });
   const git = createGitRepositories({
@@ -202,6 +219,19 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   });
   const runbookConfig = createRunbookConfigService({ store: createRunbookConfigStore(db), sealer, onChange: () => git.invalidate() });
   const runbooks = createRunbookService({ config: runbookConfig, git, connections, sessions, log: log.child({ component: 'runbooks' }) });
+  const nativePg = createNativePgService({
+    auth,
+    connections,
+    reviews: sessionReviews,
+    sessions,
+    policies: sessionPolicies,
+    hub,
+    segments,
+    sessionEventsMaxBytes: config.sessionEventsMaxBytes,
+    agentConnectWaitMs: config.agentConnectWaitSeconds * 1000,
+    secureContext: config.postgresProxy?.tls && (await loadSecureContext(config.postgresProxy.tls)),
+    log: log.child({ component: 'native-pg' }),
+  });
   const orphans = await sessions.closeOrphans();
   if (orphans) log.warn({ sessions: orphans }, 'closed sessions left open by an earlier run of the gateway');
   const settledReviews = await reviews.settleFinishedRuns();
@@ -238,12 +268,15 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   registerGuardrailRoutes(app, guardrails);
   registerReportRoutes(app, createReportService({ store: createReportStore(db) }));
 
+  attachPgTunnel(app.server, { auth, serve: (socket, grant) => nativePg.serve(socket, grant), log: log.child({ component: 'native-pg' }) });
   const grpcPort = await hub.listen(config.grpc.host, config.grpc.port);
+  const pgListener = config.postgresProxy && (await listenPostgres(config.postgresProxy.address, (socket) => nativePg.serve(socket)));
   await app.listen({ host: config.http.host, port: config.http.port });
   webhookDispatcher.start();
   const httpPort = (app.server.address() as { port: number }).port;
   const httpUrl = `http://${reachableHost(config.http.host)}:${httpPort}`;
-  log.info({ http: httpUrl, grpc: `${config.grpc.host}:${grpcPort}`, store: store.kind }, 'gateway listening');
+  const postgres = pgListener ? `${config.postgresProxy!.address.host}:${pgListener.port}` : 'off';
+  log.info({ http: httpUrl, grpc: `${config.grpc.host}:${grpcPort}`, postgres, store: store.kind }, 'gateway listening');
 
   return {
     httpUrl,
@@ -253,7 +286,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     waitForAgent: hub.waitForAgent,
     async stop() {
       // Ending the runs first lets exec requests still waiting on them answer, so close can finish.
-      await Promise.all([sessions.stopAll('the gateway stopped'), app.close()]);
+      await Promise.all([sessions.stopAll('the gateway stopped'), app.close(), pgListener?.close()]);
       // After the sessions, whose ends queue notifications; before the store closes under it.
       await webhookDispatcher.stop();
       await Promise.race([hub.close(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);

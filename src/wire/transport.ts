@@ -52,7 +52,19 @@ export interface SessionExit {
 
 export type AgentSessionMessage =
   | { kind?: 'output'; output: { stream: OutputStreamName; data: Buffer } }
-  | { kind?: 'exit'; exit: SessionExit };
+  | { kind?: 'exit'; exit: SessionExit }
+  | { kind?: 'pg_data'; pg_data: { data: Buffer } };
+
+export interface PgConnect {
+  session_id: string;
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database?: string;
+  sslmode?: string;
+  parameters: Record<string, string>;
+}
 
 export interface ExecSpec {
   command: string[];
@@ -69,7 +81,10 @@ export type GatewaySessionMessage =
   | { kind?: 'spec'; spec: ExecSpec }
   | { kind?: 'stdin'; stdin: { data: Buffer } }
   | { kind?: 'stdin_end'; stdin_end: object }
-  | { kind?: 'kill'; kill: { reason: string } };
+  | { kind?: 'kill'; kill: { reason: string } }
+  | { kind?: 'pg_connect'; pg_connect: PgConnect }
+  | { kind?: 'pg_data'; pg_data: { data: Buffer } }
+  | { kind?: 'pg_cancel'; pg_cancel: object };
 
 export type AgentControlStream = grpc.ClientDuplexStream<AgentControl, GatewayControl>;
 export type AgentSessionStream = grpc.ClientDuplexStream<AgentSessionMessage, GatewaySessionMessage>;

@@ -57,8 +57,8 @@ export interface ProcessHandle {
   exited: Promise<number | null>;
 }
 
-export function spawnGatehouse(command: string, env: Record<string, string>): ProcessHandle {
-  const child = spawn(process.execPath, [BIN, command], {
+export function spawnGatehouse(command: string | string[], env: Record<string, string>): ProcessHandle {
+  const child = spawn(process.execPath, [BIN, ...[command].flat()], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', GATEHOUSE_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -97,6 +97,8 @@ export interface Cluster {
   store: StoreKind;
   url: string;
   grpcAddr: string;
+  /** The gateway's native PostgreSQL port. */
+  pgPort: number;
   adminKey: string;
   dataDir: string;
   /** The cluster's own PostgreSQL database (postgres store only). */
@@ -123,12 +125,14 @@ export async function startCluster(store: StoreKind, env: Record<string, string>
   const database = store === 'postgres' ? await createDatabase() : undefined;
   const httpPort = await freePort();
   const grpcPort = await freePort();
+  const pgPort = await freePort();
   const url = `http://127.0.0.1:${httpPort}`;
   const grpcAddr = `127.0.0.1:${grpcPort}`;
   const gatewayEnv: Record<string, string> = {
     GATEHOUSE_DATA_DIR: dataDir,
     GATEHOUSE_HTTP_ADDR: `127.0.0.1:${httpPort}`,
     GATEHOUSE_GRPC_ADDR: grpcAddr,
+    GATEHOUSE_PG_ADDR: `127.0.0.1:${pgPort}`,
     ...(database ? { POSTGRES_DB_URI: database.uri } : {}),
     ...env,
   };
@@ -137,6 +141,7 @@ export async function startCluster(store: StoreKind, env: Record<string, string>
     store,
     url,
     grpcAddr,
+    pgPort,
     adminKey: '',
     dataDir,
     postgresUri: database?.uri,

@@ -48,6 +48,39 @@ export function defaultDatabaseCommand(type: string, subtype: string | undefined
   return profileOf(type, subtype ?? '')?.defaultCommand;
 }
 
+/** Throws 422 when a required secret is missing or SSLMODE is not one the clients know. */
+function checkSecrets(subtype: string, value: (name: string) => string | undefined): void {
+  if (REQUIRED.some((name) => value(name) === undefined)) {
+    throw new UnprocessableError(`missing required secrets for ${subtype} connection [${REQUIRED.join(', ')}]`);
+  }
+  const sslMode = subtype === 'postgres' ? value('SSLMODE') : undefined;
+  if (sslMode !== undefined && !SSL_MODES.includes(sslMode)) {
+    throw new UnprocessableError(`wrong option ("${sslMode}") for SSLMODE, accept only: [${SSL_MODES.join(' ')}]`);
+  }
+}
+
+/** Where and as whom the agent logs in for native PostgreSQL access. */
+export interface PostgresTarget {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string | undefined;
+  sslmode: string | undefined;
+}
+
+/** The login of a postgres connection, from its secrets (`envvar:NAME` → base64), checked as exec checks them. */
+export function postgresTarget(secrets: Record<string, string>): PostgresTarget {
+  const value = (name: string): string | undefined => {
+    const encoded = secrets[`envvar:${name}`];
+    return encoded ? Buffer.from(encoded, 'base64').toString('utf8') || undefined : undefined;
+  };
+  checkSecrets('postgres', value);
+  const port = Number(value('PORT') ?? PROFILES.postgres!.defaultPort);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UnprocessableError(`PORT must be a TCP port number, not "${value('PORT')}"`);
+  return { host: value('HOST')!, port, user: value('USER')!, password: value('PASS')!, database: value('DB'), sslmode: value('SSLMODE') };
+}
+
 /** What the agent must do for a database session: the argv, and the address it checks first. */
 export interface DatabaseExec {
   command: string[];
@@ -64,17 +97,9 @@ export function prepareDatabaseExec(connection: { type: string; subtype: string 
   const profile = profileOf(connection.type, connection.subtype);
   if (!profile) return undefined;
   const value = (name: string): string | undefined => (env[name]?.length ? env[name]!.toString('utf8') : undefined);
-  if (REQUIRED.some((name) => value(name) === undefined)) {
-    throw new UnprocessableError(`missing required secrets for ${connection.subtype} connection [${REQUIRED.join(', ')}]`);
-  }
+  checkSecrets(connection.subtype, value);
   if (value('PORT') === undefined) env.PORT = Buffer.from(profile.defaultPort);
-  if (connection.subtype === 'postgres') {
-    const sslMode = value('SSLMODE');
-    if (sslMode !== undefined) {
-      if (!SSL_MODES.includes(sslMode)) throw new UnprocessableError(`wrong option ("${sslMode}") for SSLMODE, accept only: [${SSL_MODES.join(' ')}]`);
-      env.PGSSLMODE = env.SSLMODE!;
-    }
-  }
+  if (connection.subtype === 'postgres' && value('SSLMODE') !== undefined) env.PGSSLMODE = env.SSLMODE!;
   env[profile.passwordVariable] = env.PASS!;
   const [program = '', ...args] = command;
   const missing = new Set<string>();

@@ -44,10 +44,10 @@ export function createSessionReviews(deps: {
   log: Logger;
 }): SessionReviews {
   return {
-    async needsReview(identity: Identity, input: ExecInput): Promise<boolean> {
-      if (reviewGroupsOf(input.connection).length === 0) return false;
-      // Approved time-bound access lets any exec through until it ends or is revoked.
-      return !(await deps.store.hasActiveJit(identity.userId, input.connection.id, new Date()));
+    async needsReview(identity: Identity, connection: ConnectionRecord): Promise<boolean> {
+      if (reviewGroupsOf(connection).length === 0) return false;
+      // Approved time-bound access lets any exec (and native connection) through until it ends or is revoked.
+      return !(await deps.store.hasActiveJit(identity.userId, connection.id, new Date()));
     },
 
     prepareReview(identity: Identity, input: ExecInput, sessionId: string) {

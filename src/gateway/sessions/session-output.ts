@@ -1,5 +1,5 @@
 import type { CompiledGuardrails, GuardrailViolation, OutputGuard } from '../../guardrails/index.js';
-import { createMaskingStream, type DataMaskingMetrics, type MaskingOptions, type MaskingStream } from '../../masking/index.js';
+import { createMaskingStream, type DataMaskingMetrics, type Finding, type MaskingOptions, type MaskingStream } from '../../masking/index.js';
 
 /** What applies to a session's output, resolved from its connection when the session starts. */
 export interface SessionPolicy {
@@ -13,6 +13,16 @@ export type OutputStreamType = 'o' | 'e';
 export interface MaskingTotals {
   redactCount: number;
   transformedBytes: number;
+}
+
+/** An `onFinding` that adds each redaction to the session's totals per info type. */
+export function countFindingsInto(byInfoType: Map<string, MaskingTotals>): (finding: Finding) => void {
+  return (finding) => {
+    const totals = byInfoType.get(finding.entityType) ?? { redactCount: 0, transformedBytes: 0 };
+    totals.redactCount++;
+    totals.transformedBytes += finding.length;
+    byInfoType.set(finding.entityType, totals);
+  };
 }
 
 interface StreamFilters {
@@ -37,12 +47,7 @@ export class SessionOutputFilter {
       masker: policy.masking
         ? createMaskingStream({
             ...policy.masking,
-            onFinding: (finding) => {
-              const totals = this.byInfoType.get(finding.entityType) ?? { redactCount: 0, transformedBytes: 0 };
-              totals.redactCount++;
-              totals.transformedBytes += finding.length;
-              this.byInfoType.set(finding.entityType, totals);
-            },
+            onFinding: countFindingsInto(this.byInfoType),
           })
         : undefined,
     });

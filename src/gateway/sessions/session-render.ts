@@ -1,4 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
+import { captureRawQuery } from '../../wire/pg/index.js';
 import type { EventType, SessionEvent } from '../events/event-log.js';
 import type { ExecResult } from './session-types.js';
 
@@ -21,6 +22,31 @@ export function* renderExecResult(result: ExecResult): Generator<string> {
 }
 
 const jsonStringBody = (text: string) => JSON.stringify(text).slice(1, -1);
+
+/**
+ * `event_stream=raw-queries` of a native PostgreSQL session: only the SQL of its Query and Parse
+ * messages, each as `[t,"i","<base64 SQL>"]`; `event_size` is the SQL's size in bytes.
+ */
+export async function* renderRawQueriesField(events: AsyncIterable<SessionEvent>): AsyncGenerator<string> {
+  yield '"event_stream":[';
+  let first = true;
+  let size = 0;
+  for await (const event of events) {
+    if (event.type !== 'i') continue;
+    let captured;
+    try {
+      captured = captureRawQuery(event.data);
+    } catch {
+      continue; // the startup message, or a message cut by the recording cap
+    }
+    if (captured?.kind !== 'query' && captured?.kind !== 'parse') continue;
+    const sql = Buffer.from(captured.sql, 'utf8');
+    size += sql.length;
+    yield `${first ? '' : ','}[${event.elapsed},"i","${sql.toString('base64')}"]`;
+    first = false;
+  }
+  yield `],"event_size":${size}`;
+}
 
 /**
  * Writes `"event_stream":…,"event_size":N` for the session JSON. `raw` is the stored triples

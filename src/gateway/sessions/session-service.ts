@@ -12,7 +12,7 @@ import type { ReviewView, TimeWindow } from '../reviews/review-types.js';
 import { EventWriter, readEvents, type Segment, type SegmentStore, type SessionEvent } from '../events/event-log.js';
 import type { AgentHub } from '../transport/agent-hub.js';
 import type { DownloadTokenStore } from './download-token-store.js';
-import { parseEventTypes, renderDownload, renderEventStreamField, type DownloadOptions, type EventStreamFormat } from './session-render.js';
+import { parseEventTypes, renderDownload, renderEventStreamField, renderRawQueriesField, type DownloadOptions, type EventStreamFormat } from './session-render.js';
 import { SessionOutputFilter, type SessionPolicy } from './session-output.js';
 import { AGENT_FAILURE_EXIT_CODE, SessionRun, type PreparedPolicy } from './session-run.js';
 import type { NewSession, SessionEnd, SessionListFilter, SessionRecord, SessionStore } from './session-store.js';
@@ -49,7 +49,7 @@ export interface SessionServiceDeps {
  * exec waits for approval, storing its review, and the review a session shows.
  */
 export interface SessionReviews {
-  needsReview(identity: Identity, input: ExecInput): Promise<boolean>;
+  needsReview(identity: Identity, connection: ConnectionRecord): Promise<boolean>;
   /** Checks the request (400 on a bad duration or time window); `store` runs once the session row exists. */
   prepareReview(identity: Identity, input: ExecInput, sessionId: string): { store(): Promise<void> };
   viewsOf(sessionIds: string[]): Promise<Map<string, ReviewView>>;
@@ -125,8 +125,16 @@ function reviewsIt(identity: Identity, review: ReviewView | undefined): boolean 
   return review !== undefined && review.review_groups_data.some((group) => identity.groups.includes(group.group));
 }
 
+/** A session in progress that the gateway can end: an exec's run, or a native connection. */
+export interface LiveSession {
+  readonly sessionId: string;
+  readonly agentId: string;
+  readonly outcome: Promise<unknown>;
+  kill(reason: string): void;
+}
+
 export function createSessionService(deps: SessionServiceDeps) {
-  const running = new Map<string, SessionRun>();
+  const running = new Map<string, LiveSession>();
 
   /** argv, environment and secret files for the agent: request vars < connection secrets < session vars. */
   function buildSpec(input: RunInput, identity: Identity, sessionId: string): ExecSpec {
@@ -267,7 +275,7 @@ export function createSessionService(deps: SessionServiceDeps) {
     }
   });
 
-  function newSessionRow(identity: Identity, input: ExecInput, sessionId: string, verb: string): NewSession {
+  function newSessionRow(identity: Identity, input: Omit<ExecInput, 'clientArgs' | 'envVars'>, sessionId: string, verb: string): NewSession {
     const { connection } = input;
     return {
       id: sessionId,
@@ -356,7 +364,7 @@ export function createSessionService(deps: SessionServiceDeps) {
    */
   async function start(identity: Identity, input: ExecInput): Promise<{ status: 200 | 202; body: ExecResult }> {
     const sessionId = randomUUID();
-    if (await deps.reviews.needsReview(identity, input)) {
+    if (await deps.reviews.needsReview(identity, input.connection)) {
       // Checked now, so that a bad request is refused before anything is stored.
       buildSpec(input, identity, sessionId);
       const review = deps.reviews.prepareReview(identity, input, sessionId);
@@ -402,6 +410,20 @@ export function createSessionService(deps: SessionServiceDeps) {
     },
 
     start,
+
+    /** Native access: stores the `connect` session of one client connection (no script: its queries are its input events). */
+    async recordConnect(identity: Identity, connection: ConnectionRecord, sessionId: string, origin: string): Promise<void> {
+      const input = { connection, script: Buffer.alloc(0), labels: {}, metadata: {}, origin, sessionBatchId: null, correlationId: null };
+      await deps.sessions.insert(newSessionRow(identity, input, sessionId, 'connect'));
+    },
+
+    /** Tracks a live session until it ends, so kill, shutdown and the loss of its agent reach it. */
+    track(session: LiveSession): void {
+      running.set(session.sessionId, session);
+      void session.outcome.finally(() => running.delete(session.sessionId));
+    },
+
+    finish: finishSession,
 
     /**
      * Whether the agent reaches the database and logs in: `SELECT 1` through the connection's own
@@ -462,8 +484,10 @@ export function createSessionService(deps: SessionServiceDeps) {
       if (!options.expand.includes('event_stream') || !fullAccess) {
         return [JSON.stringify(view)];
       }
-      // raw-queries rewrites only postgres wire-protocol recordings, which exec never produces:
+      // raw-queries rewrites only postgres wire-protocol recordings (native access sessions):
       // every other recording is returned as stored.
+      const wireProtocol = session.verb === 'connect' && session.connectionSubtype === 'postgres';
+      const rawQueries = options.eventStream === 'raw-queries' && wireProtocol;
       const requested = options.eventStream === 'raw-queries' ? 'raw' : options.eventStream;
       const format = (requested ?? 'raw') as EventStreamFormat;
       if (!['raw', 'utf8', 'base64'].includes(format)) {
@@ -473,7 +497,7 @@ export function createSessionService(deps: SessionServiceDeps) {
       const headText = JSON.stringify(head);
       return (async function* () {
         yield headText.slice(0, -1) + ',';
-        yield* renderEventStreamField(events(session.id), format, view.event_size);
+        yield* rawQueries ? renderRawQueriesField(events(session.id)) : renderEventStreamField(events(session.id), format, view.event_size);
         yield '}';
       })();
     },
