@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { MaskingStream } from '../../masking/index.js';
 import {
   PgMessageReader,
@@ -43,7 +44,7 @@ export class BackendFilter {
    * Its error is replaced by `error` on the way back.
    */
   blockQuery(error: PgNoticeInput): string {
-    const token = `gatehouse_guardrail_${Math.random().toString(36).slice(2)}${this.blocks.size}`;
+    const token = `gatehouse_guardrail_${randomBytes(8).toString('hex')}`;
     if (this.blocks.size >= MAX_PENDING_BLOCKS) this.blocks.delete(this.blocks.keys().next().value!);
     this.blocks.set(token, error);
     return token;
@@ -51,12 +52,18 @@ export class BackendFilter {
 
   /** The bytes for the client: every complete message of `chunk` and of earlier partial ones. */
   filter(chunk: Buffer): Buffer {
+    const startsAtMessage = this.reader.bufferedBytes === 0;
     this.reader.push(chunk);
     const out: Buffer[] = [];
+    let changed = false;
     for (let frame = this.reader.next(); frame; frame = this.reader.next()) {
       if (frame.kind !== 'typed') continue;
-      out.push(this.message(frame.type, frame.body, frame.raw));
+      const passed = this.message(frame.type, frame.body, frame.raw);
+      if (passed !== frame.raw) changed = true;
+      out.push(passed);
     }
+    // The common case, whole messages passed as they came: the chunk itself, without a copy.
+    if (!changed && startsAtMessage && this.reader.bufferedBytes === 0) return chunk;
     return out.length === 1 ? out[0]! : Buffer.concat(out);
   }
 
@@ -66,6 +73,7 @@ export class BackendFilter {
       case 'D':
         return masker ? this.maskRow(masker, body, raw) : raw;
       case 'T': {
+        if (!masker) return raw;
         const message = decodeBackendMessage({ type, body });
         if (message.name === 'RowDescription') this.columns = message.fields.map((field) => field.name);
         return raw;
@@ -75,7 +83,7 @@ export class BackendFilter {
         return raw;
       case 'd':
         if (!this.copyingOut || !masker) return raw;
-        return copyData(masker.maskValue(body.subarray(0)));
+        return copyData(masker.maskValue(body));
       case 'c':
         this.copyingOut = false;
         return raw;
