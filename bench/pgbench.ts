@@ -6,19 +6,21 @@
  * prepared` (extended protocol). Each pair runs BENCH_PGBENCH_ROUNDS times, alternating which side
  * goes first so neither always meets a warmer cache, after a short warm-up of both; figures are
  * medians. Reports TPS, the gateway/direct ratio, p50/p99 latency from pgbench's per-transaction
- * logs, and the gateway's and agent's CPU per 1k transactions and peak RSS.
+ * logs, and the gateway's and agent's CPU per 1k transactions and peak RSS. For scale, select-only
+ * also goes through two chained plain TCP pipe processes: what two relaying processes cost on
+ * this machine before any gRPC, parsing or recording.
  *
  * Writes bench/out/pgbench.json. Reports; asserts nothing (the select-only target is printed).
  * Needs PostgreSQL on 127.0.0.1:5432 with trust auth for `postgres`, and pgbench + psql on PATH.
  * Knobs: BENCH_PGBENCH_SCALE=10  BENCH_PGBENCH_CLIENTS=8  BENCH_PGBENCH_SECONDS=10
  * BENCH_PGBENCH_ROUNDS=2  BENCH_PGBENCH_WARMUP_SECONDS=2
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { b64, startCluster, type Cluster } from '../test/support/cluster.js';
+import { b64, freePort, startCluster, type Cluster } from '../test/support/cluster.js';
 import { intEnv, procCpuSeconds, procStatus, resetPeak } from './support.js';
 
 const OUT_DIR = fileURLToPath(new URL('./out/', import.meta.url));
@@ -134,6 +136,29 @@ function processUse(runs: RunResult[]) {
   };
 }
 
+/** A Node.js process that pipes every connection on `listen` to `target`, and nothing else. */
+const PIPE_SCRIPT = `
+const net = require('node:net');
+const [listen, target] = process.argv.slice(1).map(Number);
+net.createServer({ noDelay: true }, (client) => {
+  const server = net.connect({ host: '127.0.0.1', port: target, noDelay: true });
+  client.pipe(server).pipe(client);
+  client.on('error', () => server.destroy());
+  server.on('error', () => client.destroy());
+}).listen(listen, '127.0.0.1', () => process.send('ready'));`;
+
+async function startTwoPipes(): Promise<{ port: number; stop(): void }> {
+  const [middle, front] = [await freePort(), await freePort()];
+  const start = (listen: number, target: number) =>
+    new Promise<ChildProcess>((resolve, reject) => {
+      const child = spawn(process.execPath, ['-e', PIPE_SCRIPT, String(listen), String(target)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      child.once('message', () => resolve(child));
+      child.once('exit', (code) => reject(new Error(`pipe process exited (${code})`)));
+    });
+  const children = [await start(middle, 5432), await start(front, middle)];
+  return { port: front, stop: () => children.forEach((child) => child.kill()) };
+}
+
 let cluster: Cluster | undefined;
 let cleaningUp: Promise<void> | undefined;
 const cleanup = () =>
@@ -199,11 +224,36 @@ try {
     }
   }
 
+  // What any design with two relaying processes between client and server costs here: two
+  // plain Node.js TCP pipes chained (no gRPC, no parsing, no recording), select-only.
+  let twoPipes: { tps: number; ratio: number } | undefined;
+  if (!aborted) {
+    const relays = await startTwoPipes();
+    try {
+      const pipes: Target = { side: 'direct', connArgs: ['-h', '127.0.0.1', '-p', String(relays.port), '-U', 'postgres', DATABASE], env: {} };
+      const selectOnly = WORKLOADS[0]!.args;
+      await pgbench(pipes, selectOnly, CONFIG.warmupSeconds);
+      const runs = { pipes: [] as RunResult[], direct: [] as RunResult[] };
+      for (let round = 0; round < CONFIG.rounds; round++) {
+        runs.direct.push(await pgbench(direct, selectOnly, CONFIG.seconds));
+        runs.pipes.push(await pgbench(pipes, selectOnly, CONFIG.seconds));
+      }
+      const tps = summarize(runs.pipes).tps;
+      twoPipes = { tps, ratio: tps / summarize(runs.direct).tps };
+      results.twoPlainPipesSelectOnly = { ...twoPipes, direct: summarize(runs.direct), pipes: summarize(runs.pipes) };
+    } finally {
+      relays.stop();
+    }
+  }
+
   if (aborted) throw new Error('interrupted: no results written');
   const header = ['workload', 'direct TPS', 'gateway TPS', 'ratio', 'direct p50/p99 ms', 'gateway p50/p99 ms', 'gw CPU s/1k tx', 'agent CPU s/1k tx', 'gw peak MiB', 'agent peak MiB'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   console.log(`\npgbench direct vs through gateway + agent (PostgreSQL store, recording on): scale ${CONFIG.scale}, ${CONFIG.clients} clients, -j ${CONFIG.threads}, ${CONFIG.seconds}s x ${CONFIG.rounds} rounds, medians\n`);
   for (const row of [header, ...rows]) console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
+  if (twoPipes) {
+    console.log(`\nreference, select-only through two chained plain TCP pipe processes (no gRPC, parsing or recording): ${twoPipes.tps.toFixed(0)} TPS, ratio ${twoPipes.ratio.toFixed(2)}`);
+  }
   console.log(`\nidle RSS before the runs: gateway ${idle.gatewayRssMiB.toFixed(0)} MiB, agent ${idle.agentRssMiB.toFixed(0)} MiB`);
   const selectRatio = (results.selectOnlySimple as { ratio?: number } | undefined)?.ratio ?? NaN;
   const targetMet = selectRatio >= SELECT_ONLY_RATIO_TARGET;

@@ -41,6 +41,9 @@ export function startAgent(config: AgentConfig, log: Logger): RunningAgent {
     // The channel's own reconnect backoff (up to 120 s by default) must not outlast ours.
     'grpc.initial_reconnect_backoff_ms': BACKOFF_MIN_MS,
     'grpc.max_reconnect_backoff_ms': BACKOFF_MAX_MS,
+    // Session streams are never retried (a lost one ends its session), so the retry layer's
+    // per-message buffering is pure cost on every message.
+    'grpc.enable_retries': 0,
   }) as unknown as AgentTransportClientApi;
 
   const auth = new grpc.Metadata();

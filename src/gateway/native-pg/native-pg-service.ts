@@ -1,4 +1,4 @@
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
 import { UnauthorizedError } from '../../errors.js';
@@ -60,17 +60,18 @@ export interface NativePgServiceDeps {
  */
 export function createNativePgService(deps: NativePgServiceDeps) {
   const { log } = deps;
-  const byBackendKey = new Map<string, { session: NativePgSession; secretKey: Buffer }>();
+  /** Live sessions by their server's cancel key (process id and secret: two servers may share a pid). */
+  const byBackendKey = new Map<string, NativePgSession>();
+  const keyOf = (processId: number, secretKey: Buffer) => `${processId}:${secretKey.toString('hex')}`;
 
   function onBackendKey(session: NativePgSession, key: { processId: number; secretKey: Buffer } | null): void {
-    for (const [processId, entry] of byBackendKey) if (entry.session === session) byBackendKey.delete(processId);
-    if (key) byBackendKey.set(String(key.processId), { session, secretKey: key.secretKey });
+    for (const [known, entry] of byBackendKey) if (entry === session) byBackendKey.delete(known);
+    if (key) byBackendKey.set(keyOf(key.processId, key.secretKey), session);
   }
 
   /** A cancel naming a live session's server key is passed to its agent; any other is ignored, as PostgreSQL does. */
   function cancel(processId: number, secretKey: Buffer): void {
-    const entry = byBackendKey.get(String(processId));
-    if (entry && entry.secretKey.length === secretKey.length && timingSafeEqual(entry.secretKey, secretKey)) entry.session.cancel();
+    byBackendKey.get(keyOf(processId, secretKey))?.cancel();
   }
 
   async function identify(password: string): Promise<Identity> {
