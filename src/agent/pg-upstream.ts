@@ -1,8 +1,19 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { PgAuthError, PgClientAuthenticator, PgMessageReader, PgProtocolError, decodeBackendMessage } from '../wire/pg/index.js';
-import { encodeCancelRequest, encodeSSLRequest, encodeStartupMessage } from '../wire/pg/index.js';
-import type { AuthenticationRequest, PgAuthMethod, PgFrame } from '../wire/pg/index.js';
+import {
+  PgAuthError,
+  PgClientAuthenticator,
+  PgMessageReader,
+  PgProtocolError,
+  decodeBackendMessage,
+  encodeCancelRequest,
+  encodeSSLRequest,
+  encodeStartupMessage,
+  type AuthenticationRequest,
+  type PgAuthMethod,
+  type PgFrame,
+} from '../wire/pg/index.js';
+import type { PgConnect } from '../wire/transport.js';
 
 const CONNECT_TIMEOUT_MS = 5000;
 /** A peer that accepts TCP but never speaks PostgreSQL must not hold a session open forever. */
@@ -38,18 +49,13 @@ export function checkReachable(address: string): Promise<string | undefined> {
   });
 }
 
-export interface PgUpstreamOptions {
-  host: string;
-  port: number;
-  user: string;
-  password: string;
+/** The login as the gateway sends it, with unset database and sslmode left out rather than empty. */
+export type PgUpstreamOptions = Pick<PgConnect, 'host' | 'port' | 'user' | 'password' | 'parameters'> & {
   /** Omitted: the server's default (the user name). */
   database?: string;
   /** disable | prefer (default) | require | verify-full, as in libpq. */
   sslmode?: string;
-  /** The client's other startup parameters (application_name, client_encoding, DateStyle, options, …); never user/database. */
-  parameters: Record<string, string>;
-}
+};
 
 export interface PgUpstreamEvents {
   /** Bytes for the client, in order, from AuthenticationOk on. Return false to pause the upstream until `resumeReading()`. */

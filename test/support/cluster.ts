@@ -59,7 +59,8 @@ export interface ProcessHandle {
 
 export function spawnGatehouse(command: string | string[], env: Record<string, string>): ProcessHandle {
   const child = spawn(process.execPath, [BIN, ...[command].flat()], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', GATEHOUSE_LOG_LEVEL: 'info', ...env },
+    // An ephemeral PostgreSQL port unless the test chooses one: tests must not need 15432 free.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', GATEHOUSE_LOG_LEVEL: 'info', GATEHOUSE_PG_ADDR: '127.0.0.1:0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';

@@ -13,7 +13,7 @@ import {
 import type { AgentSessionMessage, GatewaySessionStream, PgConnect } from '../../wire/transport.js';
 import type { EventWriter, Segment } from '../events/event-log.js';
 import { countFindingsInto, type MaskingTotals, type SessionPolicy } from '../sessions/session-output.js';
-import { AGENT_FAILURE_EXIT_CODE } from '../sessions/session-run.js';
+import { AGENT_FAILURE_EXIT_CODE, closeSession } from '../sessions/session-run.js';
 import type { SessionEnd } from '../sessions/session-store.js';
 import { BackendFilter } from './backend-filter.js';
 
@@ -264,18 +264,7 @@ export class NativePgSession {
       guardrailsInfo: this.violations.length ? this.violations : undefined,
       maskingTotals: this.masker ? this.maskingTotals : undefined,
     };
-    let lastSegment: Segment | undefined;
-    try {
-      lastSegment = await recorder.close();
-    } catch (e) {
-      this.deps.log.error({ err: e, sessionId: this.sessionId }, 'failed storing session recording');
-    }
-    try {
-      await this.deps.finishSession(this.sessionId, end, lastSegment);
-    } catch (e) {
-      this.deps.log.error({ err: e, sessionId: this.sessionId }, 'failed storing the end of the session');
-      if (lastSegment) await this.deps.finishSession(this.sessionId, end).catch(() => {});
-    }
+    await closeSession(this.deps, this.sessionId, recorder, end);
     this.resolveOutcome();
   }
 }

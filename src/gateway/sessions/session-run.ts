@@ -29,6 +29,30 @@ export interface RunOutcome {
   executionTimeMs: number;
 }
 
+/**
+ * Closes a session with its recording's last segment (one statement on PostgreSQL). Whatever
+ * happened to the recording, the session does not stay open.
+ */
+export async function closeSession(
+  deps: Pick<SessionRunDeps, 'log' | 'finishSession'>,
+  sessionId: string,
+  recorder: EventWriter,
+  end: SessionEnd,
+): Promise<void> {
+  let lastSegment: Segment | undefined;
+  try {
+    lastSegment = await recorder.close();
+  } catch (e) {
+    deps.log.error({ err: e, sessionId }, 'failed storing session recording');
+  }
+  try {
+    await deps.finishSession(sessionId, end, lastSegment);
+  } catch (e) {
+    deps.log.error({ err: e, sessionId }, 'failed storing the end of the session');
+    if (lastSegment) await deps.finishSession(sessionId, end).catch(() => {});
+  }
+}
+
 /** The caller's copy of the output, kept only while somebody waits for it, capped. */
 export class OutputCollector {
   private parts: Buffer[] = [];
@@ -258,19 +282,7 @@ export class SessionRun {
       guardrailsInfo: guardrailsInfo.length ? guardrailsInfo : undefined,
       maskingTotals: this.filter?.maskingTotals(),
     };
-    let lastSegment: Segment | undefined;
-    try {
-      lastSegment = await this.recorder.close();
-    } catch (e) {
-      this.deps.log.error({ err: e, sessionId: this.sessionId }, 'failed storing session recording');
-    }
-    try {
-      await this.deps.finishSession(this.sessionId, end, lastSegment);
-    } catch (e) {
-      this.deps.log.error({ err: e, sessionId: this.sessionId }, 'failed storing the end of the session');
-      // Whatever happened to the recording, the session must not stay open.
-      if (lastSegment) await this.deps.finishSession(this.sessionId, end).catch(() => {});
-    }
+    await closeSession(this.deps, this.sessionId, this.recorder, end);
     this.resolveOutcome({ exitCode, error, executionTimeMs });
   }
 }
