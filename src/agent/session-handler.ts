@@ -137,7 +137,8 @@ export function serveSession(
 
   return {
     kill(reason: string) {
-      if (sessionId) runner.kill(reason);
+      if (pg) pg.destroy(reason);
+      else if (sessionId) runner.kill(reason);
       else stream.cancel();
     },
     claimed,
