@@ -399,11 +399,23 @@ for (const store of STORES) {
       assert.match(refused.output(), /connection no-such-db: .*404/);
     });
 
-    it('a connection with reviewers, and a user without access, are refused', async () => {
+    it('a connection with reviewers is refused until time-bound access is approved; a user without access is refused', async () => {
       await createPgConnection('pg-reviewed', server.roles.scram);
       assert.equal((await cluster.api('PUT', '/api/connections/pg-reviewed', { ...(await cluster.api('GET', '/api/connections/pg-reviewed')).body, reviewers: ['sre'] })).status, 200);
       const reviewed = await psql('pg-reviewed', 'select 1');
       assert.match(reviewed.stderr, /connection "pg-reviewed" requires a review/);
+
+      // Approved time-bound access lets its owner connect.
+      const owner = (await cluster.api('POST', '/api/api-keys', { name: `owner-${store}`, groups: ['dev'] })).body.key as string;
+      const reviewer = (await cluster.api('POST', '/api/api-keys', { name: `sre-${store}`, groups: ['sre'] })).body.key as string;
+      const asked = await cluster.api('POST', '/api/sessions', { connection: 'pg-reviewed', access_duration_sec: 600 }, { authorization: `Bearer ${owner}` });
+      assert.equal(asked.body.has_review, true, asked.text);
+      assert.match((await psql('pg-reviewed', 'select 1', owner)).stderr, /requires a review/);
+      const approved = await cluster.api('PUT', `/api/reviews/${asked.body.session_id}`, { status: 'APPROVED' }, { authorization: `Bearer ${reviewer}` });
+      assert.equal(approved.body.status, 'APPROVED', approved.text);
+      const granted = await psql('pg-reviewed', 'select current_user', owner);
+      assert.equal(granted.code, 0, granted.stderr);
+      assert.equal(granted.stdout.trim(), 'gatehouse_scram');
 
       const key = await cluster.api('POST', '/api/api-keys', { name: `dev-${store}`, groups: ['dev'] });
       assert.equal(key.status, 201, key.text);
