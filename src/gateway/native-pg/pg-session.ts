@@ -226,7 +226,15 @@ export class NativePgSession {
       stream.on('data', (message: AgentSessionMessage) => {
         if (message.kind === 'pg_data') {
           if (client.destroyed) return;
-          if (!client.write(this.backend.filter(message.pg_data.data))) {
+          let data: Buffer;
+          try {
+            data = this.backend.filter(message.pg_data.data);
+          } catch (error) {
+            // Bytes that are not the PostgreSQL protocol cannot be masked or checked: none pass.
+            this.kill(`protocol error from the database: ${(error as Error).message}`);
+            return;
+          }
+          if (!client.write(data)) {
             stream.pause();
             client.once('drain', () => stream.resume());
           }
