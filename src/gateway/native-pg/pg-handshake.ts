@@ -41,7 +41,11 @@ async function nextFrame(socket: Duplex, reader: PgMessageReader): Promise<PgFra
       continue;
     }
     if (socket.readableEnded || socket.destroyed) throw new HandshakeError('the client closed the connection during the handshake');
-    await Promise.race([once(socket, 'readable'), once(socket, 'end').then(() => undefined), once(socket, 'close')]);
+    try {
+      await Promise.race([once(socket, 'readable'), once(socket, 'end'), once(socket, 'close')]);
+    } catch (error) {
+      throw new HandshakeError(`the client's connection failed during the handshake: ${(error as Error).message}`);
+    }
   }
 }
 
