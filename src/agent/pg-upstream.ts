@@ -14,8 +14,8 @@ import {
   type PgFrame,
 } from '../wire/pg/index.js';
 import type { PgConnect } from '../wire/transport.js';
+import { CONNECT_TIMEOUT_MS, connectFailure } from './reachability.js';
 
-const CONNECT_TIMEOUT_MS = 5000;
 /** A peer that accepts TCP but never speaks PostgreSQL must not hold a session open forever. */
 const LOGIN_TIMEOUT_MS = 30_000;
 /** After end(), how long the server gets to hang up before the socket is destroyed. */
@@ -23,31 +23,6 @@ const END_GRACE_MS = 2000;
 const SSL_MODES = new Set(['disable', 'prefer', 'require', 'verify-full']);
 const AUTH_METHODS: readonly PgAuthMethod[] = ['trust', 'cleartext', 'md5', 'scram-sha-256'];
 const LOGIN_FAILED = 'database login failed: ';
-
-/** The reference's wording for a target that cannot be reached; users and scripts match on it. */
-export function connectFailure(host: string, port: number, reason: string): string {
-  return `failed connecting to remote host=${host}, port=${port}, reason=${reason}`;
-}
-
-/** Dials `host:port` once; the reference's message when it cannot be reached, else undefined. */
-export function checkReachable(address: string): Promise<string | undefined> {
-  const separator = address.lastIndexOf(':');
-  const host = address.slice(0, separator).replace(/^\[(.*)\]$/, '$1');
-  const port = Number(address.slice(separator + 1));
-  return new Promise((resolve) => {
-    const fail = (reason: string) => {
-      socket.destroy();
-      resolve(connectFailure(host, port, reason));
-    };
-    const socket = net.connect({ host, port, timeout: CONNECT_TIMEOUT_MS });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(undefined);
-    });
-    socket.once('timeout', () => fail(`no answer within ${CONNECT_TIMEOUT_MS / 1000}s`));
-    socket.once('error', (error) => fail(error.message));
-  });
-}
 
 /** The login as the gateway sends it, with unset database and sslmode left out rather than empty. */
 export type PgUpstreamOptions = Pick<PgConnect, 'host' | 'port' | 'user' | 'password' | 'parameters'> & {

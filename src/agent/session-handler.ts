@@ -8,8 +8,8 @@ import {
   type GatewaySessionMessage,
 } from '../wire/transport.js';
 import { startPgRelay, type PgRelay } from './pg-relay.js';
-import { checkReachable } from './pg-upstream.js';
 import { ProcessRunner } from './process-runner.js';
+import { checkReachable } from './reachability.js';
 
 export interface SessionHandle {
   kill(reason: string): void;

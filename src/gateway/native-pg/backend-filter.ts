@@ -5,6 +5,7 @@ import {
   decodeBackendMessage,
   encodeDataRow,
   encodeErrorResponse,
+  encodeOpaque,
   type PgNoticeInput,
   type TransactionStatus,
 } from '../../wire/pg/index.js';
@@ -83,7 +84,7 @@ export class BackendFilter {
         return raw;
       case 'd':
         if (!this.copyingOut || !masker) return raw;
-        return copyData(masker.maskValue(body));
+        return encodeOpaque('d', masker.maskValue(body));
       case 'c':
         this.copyingOut = false;
         return raw;
@@ -133,11 +134,4 @@ export class BackendFilter {
     }
     return raw;
   }
-}
-
-function copyData(payload: Buffer): Buffer {
-  const header = Buffer.allocUnsafe(5);
-  header.write('d', 0, 'latin1');
-  header.writeInt32BE(payload.length + 4, 1);
-  return Buffer.concat([header, payload]);
 }

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
 import { UnauthorizedError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import { PgProtocolError, encodeStartupMessage } from '../../wire/pg/index.js';
+import { PgProtocolError, encodeNegotiateProtocolVersion, encodeStartupMessage } from '../../wire/pg/index.js';
 import type { AuthService } from '../auth/auth-service.js';
 import type { Identity } from '../auth/identity.js';
 import type { ConnectionService } from '../connections/connection-service.js';
@@ -14,7 +14,7 @@ import type { AgentHub } from '../transport/agent-hub.js';
 import type { SessionPolicy } from '../sessions/session-output.js';
 import type { SessionReviews, SessionService } from '../sessions/session-service.js';
 import { NO_EXIT_CODE } from '../sessions/session-run.js';
-import { HandshakeError, encodeNegotiateProtocolVersion, readClientHello, readPassword, refuse } from './pg-handshake.js';
+import { HandshakeError, readClientHello, readPassword, refuse, type ClientHello } from './pg-handshake.js';
 import { NativePgSession } from './pg-session.js';
 
 const SESSION_OPEN_TIMEOUT_MS = 10_000;
@@ -107,10 +107,11 @@ export function createNativePgService(deps: NativePgServiceDeps) {
     }
   }
 
-  async function open(hello: Extract<Awaited<ReturnType<typeof readClientHello>>, { kind: 'startup' }>, grant?: TunnelGrant): Promise<void> {
+  async function open(hello: Extract<ClientHello, { kind: 'startup' }>, grant?: TunnelGrant): Promise<void> {
     const { socket, reader, parameters } = hello;
     if ((hello.protocolVersion & 0xffff) !== 0 || [...parameters.keys()].some((key) => key.startsWith('_pq_.'))) {
-      socket.write(encodeNegotiateProtocolVersion(parameters));
+      // The gateway and the agent speak 3.0 and support no protocol options.
+      socket.write(encodeNegotiateProtocolVersion(0, [...parameters.keys()].filter((key) => key.startsWith('_pq_.'))));
     }
     const names = [...new Set([parameters.get('database'), parameters.get('user')].filter((name): name is string => !!name))];
     const identity = grant ? grant.identity : await identify(await readPassword(socket, reader));

@@ -108,23 +108,3 @@ export async function readPassword(socket: Duplex, reader: PgMessageReader): Pro
   if (frame.kind !== 'typed' || frame.type !== 'p') throw new HandshakeError('expected a password message');
   return decodePasswordMessage(frame.body).password;
 }
-
-/**
- * NegotiateProtocolVersion for a client asking for a newer 3.x (or `_pq_.` options): the
- * gateway and the agent speak 3.0, and list the options they do not support.
- */
-export function encodeNegotiateProtocolVersion(parameters: ReadonlyMap<string, string>): Buffer {
-  const unsupported = [...parameters.keys()].filter((key) => key.startsWith('_pq_.'));
-  const body = Buffer.concat([
-    int32(0),
-    int32(unsupported.length),
-    ...unsupported.map((name) => Buffer.from(name + '\0', 'utf8')),
-  ]);
-  return Buffer.concat([Buffer.from('v'), int32(body.length + 4), body]);
-}
-
-function int32(value: number): Buffer {
-  const buffer = Buffer.allocUnsafe(4);
-  buffer.writeInt32BE(value);
-  return buffer;
-}

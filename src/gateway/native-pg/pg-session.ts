@@ -5,7 +5,6 @@ import { createMaskingStream, type MaskingStream } from '../../masking/index.js'
 import {
   PgMessageReader,
   decodeFrontendMessage,
-  encodeErrorResponse,
   encodeParse,
   encodeQuery,
   type PgNoticeInput,
@@ -13,9 +12,10 @@ import {
 import type { AgentSessionMessage, GatewaySessionStream, PgConnect } from '../../wire/transport.js';
 import type { EventWriter, Segment } from '../events/event-log.js';
 import { countFindingsInto, type MaskingTotals, type SessionPolicy } from '../sessions/session-output.js';
-import { AGENT_FAILURE_EXIT_CODE, closeSession } from '../sessions/session-run.js';
+import { AGENT_FAILURE_EXIT_CODE, closeSession, secondsSince } from '../sessions/session-run.js';
 import type { SessionEnd } from '../sessions/session-store.js';
 import { BackendFilter } from './backend-filter.js';
+import { refuse } from './pg-handshake.js';
 
 /** Largest piece of client bytes in one gRPC message (well under the transport's message cap). */
 const AGENT_CHUNK_BYTES = 1024 * 1024;
@@ -89,7 +89,7 @@ export class NativePgSession {
   }
 
   private elapsedSeconds(): number {
-    return Math.round(Number(process.hrtime.bigint() - this.startedAt) / 1e3) / 1e6;
+    return secondsSince(this.startedAt);
   }
 
   /** Runs until the client, the agent or a kill ends the connection; the session is closed then. */
@@ -252,9 +252,7 @@ export class NativePgSession {
 
   /** A FATAL ErrorResponse to the client, which is closing (08006: connection_failure by default). */
   private failClient(reason: string, code = '08006'): void {
-    const { client } = this.options;
-    if (client.destroyed || client.writableEnded) return;
-    client.end(encodeErrorResponse({ severity: 'FATAL', code, message: `gatehouse: ${reason}` }));
+    refuse(this.options.client, code, `gatehouse: ${reason}`);
   }
 
   private async finish(exit: AgentExit): Promise<void> {

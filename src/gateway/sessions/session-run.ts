@@ -29,6 +29,11 @@ export interface RunOutcome {
   executionTimeMs: number;
 }
 
+/** Seconds since `start` (an hrtime), to the microsecond: an event's time in a recording. */
+export function secondsSince(start: bigint): number {
+  return Math.round(Number(process.hrtime.bigint() - start) / 1e3) / 1e6;
+}
+
 /**
  * Closes a session with its recording's last segment (one statement on PostgreSQL). Whatever
  * happened to the recording, the session does not stay open.
@@ -132,7 +137,7 @@ export class SessionRun {
   }
 
   elapsedSeconds(): number {
-    return Math.round(Number(process.hrtime.bigint() - this.startedAt) / 1e3) / 1e6;
+    return secondsSince(this.startedAt);
   }
 
   /**

@@ -334,6 +334,13 @@ export function encodeBackendKeyData(processId: number, secretKey: Uint8Array): 
   return new MessageWriter().int32(processId).bytes(secretKey).typed('K');
 }
 
+/** NegotiateProtocolVersion: the newest 3.x minor version spoken, and the `_pq_.` options not supported. */
+export function encodeNegotiateProtocolVersion(newestMinorVersion: number, unsupportedOptions: readonly string[]): Buffer {
+  const writer = new MessageWriter().int32(newestMinorVersion).int32(unsupportedOptions.length);
+  for (const option of unsupportedOptions) writer.cstring(option);
+  return writer.typed('v');
+}
+
 export function encodeReadyForQuery(status: TransactionStatus): Buffer {
   return new MessageWriter().int8(status.charCodeAt(0)).typed('Z');
 }
